@@ -1,0 +1,88 @@
+"""The live catalog: the current snapshot and its search index, rebuilt when staff change it.
+
+Every instance polls the revision counter in the database (cheap: one indexed row) and,
+when it moved, loads the new catalog and builds a fresh index in a worker thread while
+the old one keeps answering. The swap is one attribute assignment, so a query sees
+either the old or the new snapshot, never a mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.search import SearchIndex
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.catalog_store import current_revision, load_catalog
+from knowledge.catalog import Catalog
+
+log = logging.getLogger("banshi.catalog")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    catalog: Catalog
+    index: SearchIndex
+
+
+class LiveCatalog:
+    def __init__(self, engine: AsyncEngine, cache_dir: Path | None = None) -> None:
+        self._engine = engine
+        self._cache_dir = cache_dir
+        self._snapshot: Snapshot | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            raise RuntimeError("catalog not loaded yet: call refresh() first")
+        return self._snapshot
+
+    async def refresh(self) -> bool:
+        """Rebuild if the stored revision differs from ours; True when a new snapshot is live."""
+        async with self._lock:
+            revision = await current_revision(self._engine)
+            if self._snapshot is not None and self._snapshot.catalog.revision == revision:
+                return False
+            catalog = await load_catalog(self._engine)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            index = await asyncio.to_thread(SearchIndex.build, catalog, self._cache_dir)
+            self._snapshot = Snapshot(catalog, index)
+            log.info(
+                "catalog revision %s live",
+                catalog.revision,
+                extra={
+                    "items": len(catalog.items),
+                    "bundles": len(catalog.bundles),
+                    "build_ms": round((loop.time() - started) * 1000),
+                },
+            )
+            return True
+
+    async def watch(self, every: float) -> None:
+        """Poll forever; a failed poll is logged and retried, the old snapshot keeps serving."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("catalog refresh failed; still serving revision %s",
+                              self._snapshot.catalog.revision if self._snapshot else None)
+
+    @contextlib.asynccontextmanager
+    async def running(self, every: float):  # type: ignore[no-untyped-def]
+        await self.refresh()
+        task = asyncio.create_task(self.watch(every), name="catalog-watch")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
