@@ -15,3 +15,23 @@ class Bot(Protocol):
 
 class Clock(Protocol):
     def now(self) -> float: ...
+
+
+class SendError(Exception):
+    """A push to the citizen failed; `code` is the channel's error (e.g. WeChat 45015)."""
+
+    def __init__(self, code: int, message: str = "") -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class Sender(Protocol):
+    """Pushes messages outside a reply (late answers, case changes, review invitations).
+
+    Implementations raise SendError; callers decide whether to retry or record it.
+    """
+
+    async def send_text(self, user_id: str, text: str) -> None: ...
+
+    async def send_template(self, user_id: str, template_id: str, data: dict[str, str], url: str = "") -> None: ...
