@@ -1,0 +1,79 @@
+"""The operator's commands on both databases: import all-or-nothing, export round trip."""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import app
+from adapters.db.catalog_store import load_catalog
+from adapters.db.engine import make_engine
+from tests.conftest import real_catalog_file, reference_files
+
+
+def run(monkeypatch: pytest.MonkeyPatch, url: str, *argv: str) -> int:
+    monkeypatch.setenv("BANSHI_DATABASE_URL", url)
+    return app.main(list(argv))
+
+
+def snapshot(url: str):
+    import asyncio
+
+    async def load():
+        engine = make_engine(url)
+        try:
+            return await load_catalog(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(load())
+
+
+def test_import_reference_and_real_catalogs(monkeypatch, sync_database_url, capsys) -> None:
+    files = [str(p) for p in [*reference_files(), real_catalog_file()]]
+    assert run(monkeypatch, sync_database_url, "kb", "import", *files) == 0
+    out = capsys.readouterr()
+    assert "imported 1283 items (730 materials), 12 bundles, 39 halls" in out.out
+    assert "1283/1283 records" in out.err or "/1334 records" in out.err  # progress on a large import
+    catalog = snapshot(sync_database_url)
+    assert len(catalog.items) == 1283 and catalog.revision == 1
+
+
+def test_a_broken_file_is_rejected_whole_and_changes_nothing(monkeypatch, sync_database_url, tmp_path, capsys) -> None:
+    assert run(monkeypatch, sync_database_url, "kb", "import", *map(str, reference_files())) == 0
+    before = snapshot(sync_database_url)
+    items = json.loads(reference_files()[0].read_text(encoding="utf-8"))
+    items[0]["name"] = "出生登记（改）"  # a good change that must not land either
+    del items[5]["name"]
+    items[9]["materials"][0]["when"] = {"nosuch": "x"}
+    broken = tmp_path / "items.json"
+    broken.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    capsys.readouterr()
+    assert run(monkeypatch, sync_database_url, "kb", "import", str(broken)) == 1
+    err = capsys.readouterr().err
+    assert f"{broken}: row 6: name: missing" in err
+    assert f"{broken}: row 10: materials[0].when: malformed" in err
+    assert "nothing was imported" in err
+    assert snapshot(sync_database_url) == before
+
+
+@pytest.mark.parametrize("fmt", ["json", "xlsx"])
+def test_export_then_import_into_a_fresh_database(monkeypatch, sync_database_url, tmp_path: Path, fmt: str) -> None:
+    from adapters.db import migrate
+
+    assert run(monkeypatch, sync_database_url, "kb", "demo") == 0
+    assert run(monkeypatch, sync_database_url, "kb", "import", *map(str, reference_files())) == 0
+    path = tmp_path / f"catalog.{fmt}"
+    assert run(monkeypatch, sync_database_url, "kb", "export", "--format", fmt, str(path)) == 0
+    fresh = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    migrate.upgrade(fresh)
+    assert run(monkeypatch, fresh, "kb", "import", str(path)) == 0
+    original, copy = snapshot(sync_database_url), snapshot(fresh)
+    assert replace(copy, revision=0) == replace(original, revision=0)
+
+
+def test_check_only_writes_nothing(monkeypatch, sync_database_url, capsys) -> None:
+    assert run(monkeypatch, sync_database_url, "kb", "import", "--check", *map(str, reference_files())) == 0
+    assert "nothing written" in capsys.readouterr().out
+    assert snapshot(sync_database_url).items == {}
