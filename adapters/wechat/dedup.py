@@ -1,0 +1,162 @@
+"""Deduplication of WeChat deliveries, shared by every instance (database or Redis).
+
+WeChat re-sends a message it got no answer for within 5 s, up to three deliveries, and
+they may land on different instances. The first instance to *claim* a delivery key runs
+the bot; it then records the body it answered. Every other copy waits for that body and
+answers the very same thing, so the citizen sees one reply and the bot runs once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Protocol
+
+from redis.asyncio import Redis
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db.tables import wechat_deliveries
+
+KEEP_SECONDS = 3600  # WeChat's retries end within ~15 s; an hour is a wide margin
+
+
+class DeliveryLog(Protocol):
+    """Who handles a delivery, and what was answered to it."""
+
+    async def claim(self, key: str) -> bool:
+        """True for exactly one caller per key across all instances."""
+
+    async def finish(self, key: str, body: str) -> None:
+        """Record the body answered to the claimed delivery."""
+
+    async def answer(self, key: str) -> str | None:
+        """The recorded body, or None while the owner is still working."""
+
+
+async def wait_for_answer(log: DeliveryLog, key: str, within: float) -> str | None:
+    """Poll for the owner's answer; None if it is not there `within` seconds."""
+    deadline = time.monotonic() + within
+    pause = 0.01
+    while True:
+        body = await log.answer(key)
+        if body is not None:
+            return body
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, 0.2)
+
+
+class SqlDeliveryLog:
+    """Claims as primary-key inserts: the database decides who was first.
+
+    Writes are *group-committed*: claims and answers that arrive while a transaction is
+    in flight wait and go together in the next one. Under load that turns hundreds of
+    commits a second into a few dozen, and on SQLite it keeps a single writer, so
+    concurrent requests never spin on the database lock.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(engine.dialect.name, pg_insert)
+        self._pending: list[tuple[str, str | None, asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def claim(self, key: str) -> bool:
+        return await self._submit(key, None)
+
+    async def finish(self, key: str, body: str) -> None:
+        await self._submit(key, body)
+
+    async def _submit(self, key: str, body: str | None) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((key, body, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    won = await self._commit(batch)
+                except Exception as e:
+                    for _, _, future in batch:
+                        if not future.done():
+                            future.set_exception(e)
+                    continue
+                for key, body, future in batch:
+                    if future.done():
+                        continue
+                    if body is not None:
+                        future.set_result(True)
+                    else:  # a key claimed twice in one batch: only its first claim wins
+                        future.set_result(key in won)
+                        won.discard(key)
+        finally:
+            self._writer = None
+
+    async def _commit(self, batch: list[tuple[str, str | None, asyncio.Future[bool]]]) -> set[str]:
+        """One transaction for the batch; the claimed keys this batch won."""
+        now = time.time()
+        claims = list(dict.fromkeys(key for key, body, _ in batch if body is None))
+        answers = [{"k": key, "b": body} for key, body, _ in batch if body is not None]
+        won: set[str] = set()
+        async with self.engine.begin() as conn:
+            if claims:
+                stmt = (
+                    self._insert(wechat_deliveries)
+                    .values([{"key": k, "body": None, "created_at": now} for k in claims])
+                    .on_conflict_do_nothing()
+                    .returning(wechat_deliveries.c.key)
+                )
+                won = set((await conn.execute(stmt)).scalars())
+            if answers:
+                await conn.execute(
+                    update(wechat_deliveries)
+                    .where(wechat_deliveries.c.key == bindparam("k"))
+                    .values(body=bindparam("b")),
+                    answers,
+                )
+        return won
+
+    async def answer(self, key: str) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.scalar(
+                select(wechat_deliveries.c.body).where(wechat_deliveries.c.key == key)
+            )
+
+    async def prune(self, keep_seconds: float = KEEP_SECONDS) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(wechat_deliveries).where(wechat_deliveries.c.created_at < time.time() - keep_seconds)
+            )
+            return result.rowcount or 0
+
+
+class RedisDeliveryLog:
+    """Claims as `SET NX` with an expiry: Redis decides who was first and forgets later."""
+
+    PENDING = ""
+
+    def __init__(self, redis: Redis, prefix: str = "banshi:wechat:delivery:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    async def claim(self, key: str) -> bool:
+        return bool(await self.redis.set(self.prefix + key, self.PENDING, nx=True, ex=KEEP_SECONDS))
+
+    async def finish(self, key: str, body: str) -> None:
+        await self.redis.set(self.prefix + key, body, xx=True, ex=KEEP_SECONDS)
+
+    async def answer(self, key: str) -> str | None:
+        raw = await self.redis.get(self.prefix + key)
+        if raw is None:
+            return None
+        body = raw.decode() if isinstance(raw, bytes) else str(raw)
+        return body or None

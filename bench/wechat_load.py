@@ -1,0 +1,225 @@
+"""Load test of POST /wechat: signed text questions under concurrency, msg/s and p50/p99.
+
+Starts two servers on this machine and drives both the same way in one run:
+- Banshi: `create_app(settings)` from app.py (the full path: middleware, signature check,
+  wechatpy parsing, shared dedup in the database or Redis, the bot under its budget,
+  rendering), one process. When create_app does not yet put a bot in app[BOT], an
+  instant echo bot is used and the report says so.
+- WeRoBot: an empty echo bot (bench/werobot_echo.py) under gunicorn, one worker, from a
+  separate virtualenv (default /tmp/werobot-venv).
+
+    .venv/bin/python bench/wechat_load.py [--messages 5000] [--concurrency 50]
+        [--dedup sqlite|postgresql|redis] [--pg-url postgresql://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adapters.wechat.codec import signature  # noqa: E402
+
+TOKEN = "spamtest"
+QUESTIONS = ["身份证丢了怎么补办", "居住证需要什么材料", "营业执照在哪里办", "社保卡怎么挂失", "户口迁移流程"]
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def line(self) -> str:
+        return (f"{self.name:<34} {self.rate:8.0f} msg/s   p50 {self.pct(0.50):6.1f} ms   "
+                f"p99 {self.pct(0.99):6.1f} ms   errors {self.errors}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def message(msg_id: int, user: str, text: str) -> bytes:
+    return (
+        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{user}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    ).encode()
+
+
+def signed_query() -> dict[str, str]:
+    ts, nonce = str(int(time.time())), uuid.uuid4().hex[:10]
+    return {"signature": signature(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+
+
+async def drive(name: str, url: str, messages: int, concurrency: int, first_id: int) -> Result:
+    latencies: list[float] = []
+    errors = 0
+    ids = iter(range(first_id, first_id + messages))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(msg_id: int) -> None:
+            nonlocal errors
+            body = message(msg_id, f"user{msg_id % 500}", QUESTIONS[msg_id % len(QUESTIONS)])
+            started = time.perf_counter()
+            try:
+                async with session.post(url, params=signed_query(), data=body) as response:
+                    text = await response.text()
+                    ok = response.status == 200 and text.strip().startswith("<xml>")
+            except aiohttp.ClientError:
+                ok = False
+            latencies.append(time.perf_counter() - started)
+            if not ok:
+                errors += 1
+
+        async def worker() -> None:
+            for msg_id in ids:
+                await one(msg_id)
+
+        for _ in range(200):  # warm-up, not measured
+            await one(next(ids))
+        latencies.clear()
+        errors = 0
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return Result(name, seconds, latencies, errors)
+
+
+async def wait_up(url: str, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url, params={**signed_query(), "echostr": "up"}) as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"server at {url} did not start")
+            await asyncio.sleep(0.2)
+
+
+def serve_banshi(port: int, database_url: str, redis_url: str, fake_bot: bool) -> None:
+    """The Banshi server process: the real app factory; its bot, or an echo bot if asked/none."""
+    from aiohttp import web
+
+    from adapters.keys import BOT
+    from adapters.logs import setup_logging
+    from adapters.settings import Secret, Settings
+    from app import create_app
+    from bot.types import Inbound, Reply, Text
+
+    class EchoBot:
+        async def feed(self, inbound: Inbound) -> list[Reply]:
+            return [Text(f"echo: {inbound.text}")]
+
+    settings = Settings(database_url=database_url, redis_url=redis_url, wechat_token=Secret(TOKEN),
+                        log_level="WARNING", data_dir=Path(tempfile.mkdtemp()))
+    setup_logging(settings.log_level)
+    app = create_app(settings)
+
+    async def choose_bot(app: web.Application) -> None:  # runs after cleanup_ctx set app[BOT]
+        if fake_bot or BOT not in app:
+            app[BOT] = EchoBot()
+            print("banshi: measuring with an instant echo bot (fake)", flush=True)
+        else:
+            print("banshi: measuring with the real bot from create_app", flush=True)
+
+    app.on_startup.append(choose_bot)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=lambda *_: None)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--dedup", choices=("sqlite", "postgresql", "redis"), default="sqlite")
+    parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
+    parser.add_argument("--fake-bot", action="store_true", help="echo bot instead of the real dispatcher")
+    parser.add_argument("--werobot-venv", type=Path, default=Path("/tmp/werobot-venv"))
+    parser.add_argument("--serve-banshi", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_banshi:
+        serve_banshi(args.serve_banshi, args.database_url, "" if args.dedup != "redis" else args.redis_url,
+                     args.fake_bot)
+        return 0
+
+    from adapters.db import migrate
+
+    tmp = Path(tempfile.mkdtemp(prefix="banshi-bench-"))
+    database_url = f"sqlite+aiosqlite:///{tmp / 'banshi.db'}" if args.dedup != "postgresql" else args.pg_url
+    migrate.upgrade(database_url)
+    subprocess.run([sys.executable, str(ROOT / "app.py"), "kb", "demo"], check=True, capture_output=True,
+                   env={**os.environ, "BANSHI_DATABASE_URL": database_url, "BANSHI_DATA_DIR": str(tmp)})
+    banshi_port, werobot_port = free_port(), free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    banshi = subprocess.Popen(
+        [sys.executable, __file__, "--serve-banshi", str(banshi_port), "--database-url", database_url,
+         "--dedup", args.dedup, "--redis-url", args.redis_url, *(["--fake-bot"] if args.fake_bot else [])],
+        env=env, stderr=subprocess.DEVNULL,
+    )
+    werobot = subprocess.Popen(
+        [str(args.werobot_venv / "bin" / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{werobot_port}",
+         "--chdir", str(ROOT / "bench"), "--log-level", "warning", "werobot_echo:app"],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        first = int(time.time()) * 1_000_000
+        banshi_url, werobot_url = f"http://127.0.0.1:{banshi_port}/wechat", f"http://127.0.0.1:{werobot_port}/"
+
+        async def run() -> list[Result]:
+            await wait_up(banshi_url)
+            await wait_up(werobot_url)
+            return [
+                await drive("werobot (gunicorn, 1 worker)", werobot_url, args.messages, args.concurrency, first),
+                await drive(f"banshi (dedup in {args.dedup})", banshi_url, args.messages, args.concurrency,
+                            first + 10_000_000),
+            ]
+
+        werobot_result, banshi_result = asyncio.run(run())
+    finally:
+        for process in (banshi, werobot):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+    print(f"{args.messages} signed text messages, concurrency {args.concurrency}, {os.cpu_count()} CPUs")
+    print(werobot_result.line())
+    print(banshi_result.line())
+    ratio = banshi_result.rate / werobot_result.rate
+    print(f"banshi / werobot: {ratio:.2f}x msg/s "
+          f"(target >= 1.5x, p99 < 50 ms, no errors: "
+          f"{'met' if ratio >= 1.5 and banshi_result.pct(0.99) < 50 and not banshi_result.errors else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
