@@ -1,0 +1,1 @@
+"""Case backends (local table fed by pushes and imports, remote HTTP) and their wiring."""

@@ -1,0 +1,102 @@
+"""JSON API for the staff console: 好差评 figures and the 差评 rectification ledger.
+
+Authenticated with one shared token for now (BANSHI_STAFF_TOKEN, `Authorization: Bearer
+…`), compared in constant time; with no token configured the API is closed, not open.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import date
+
+from aiohttp import web
+
+from adapters.cases.wiring import CASES
+from bot.reviews import STEPS, Rectification, ReviewError
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, error: str) -> web.Response:
+    return web.json_response({"error": error}, status=status)
+
+
+def staff_only(handler: Handler) -> Handler:
+    async def checked(request: web.Request) -> web.StreamResponse:
+        token = request.app[CASES].settings.staff_token.get()
+        if not token:
+            return _error(503, "the staff API is not configured (BANSHI_STAFF_TOKEN)")
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return _error(401, "a valid staff token is required")
+        return await handler(request)
+
+    return checked
+
+
+def _date(text: str | None, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"{name} must be a date such as 2026-11-01"}), content_type="application/json"
+        ) from None
+
+
+def rectification_json(record: Rectification, today: date) -> dict[str, object]:
+    data = asdict(record)
+    data["deadline"] = record.deadline.isoformat()
+    data["overdue"] = record.overdue(today)
+    data["on_time"] = record.on_time()
+    data.pop("rater")  # an openid is personal data the console does not need
+    return data
+
+
+@staff_only
+async def report(request: web.Request) -> web.Response:
+    since = _date(request.query.get("since"), "since")
+    if since is None:
+        return _error(400, "since is required, e.g. ?since=2026-11-01")
+    until = _date(request.query.get("until"), "until")
+    return web.json_response(await request.app[CASES].reviews.report(since, until))
+
+
+@staff_only
+async def list_rectifications(request: web.Request) -> web.Response:
+    parts = request.app[CASES]
+    today = parts.reviews.today()
+    if request.query.get("overdue") in ("1", "true"):
+        records = await parts.reviews.overdue()
+    else:
+        records = await parts.review_store.rectifications(open_only=request.query.get("open") in ("1", "true"))
+    return web.json_response([rectification_json(r, today) for r in records])
+
+
+@staff_only
+async def advance_rectification(request: web.Request) -> web.Response:
+    parts = request.app[CASES]
+    try:
+        record_id = int(request.match_info["id"])
+        body = await request.json()
+    except ValueError:
+        return _error(400, "malformed JSON body or record id")
+    if not isinstance(body, dict) or body.get("status") not in STEPS:
+        return _error(400, f"status must be one of {', '.join(STEPS)}")
+    try:
+        record = await parts.reviews.advance(record_id, body["status"], str(body.get("note", "")),
+                                             str(body.get("by", "")))
+    except ReviewError as e:
+        status = 404 if str(e).startswith("no rectification") else 409
+        return _error(status, str(e))
+    return web.json_response(rectification_json(record, parts.reviews.today()))
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/staff/reviews/report", report)
+    app.router.add_get("/api/v1/staff/rectifications", list_rectifications)
+    app.router.add_post("/api/v1/staff/rectifications/{id}", advance_rectification)
