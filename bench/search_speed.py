@@ -1,0 +1,101 @@
+"""Search latency (p50/p99), index build time and memory: reference catalog and 30,000 items.
+
+usage: .venv/bin/python bench/search_speed.py [--items 30000]
+
+The large catalog is synthetic: real item names from both catalogs recombined (a subject
+from one name, an action from another, a department prefix), so its vocabulary and key
+frequencies look like a real province-wide catalog rather than random text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge.catalog import Catalog, Item  # noqa: E402
+from knowledge.formats import read_catalog_files  # noqa: E402
+from knowledge.search import SearchIndex  # noqa: E402
+
+KB = ROOT.parent / "shared" / "kb"
+ACTIONS = ("申领", "换领", "补领", "变更", "注销", "新办", "备案", "核发", "延续", "审批", "登记", "认定")
+
+
+def synthetic(base: list[Catalog], n: int, seed: int = 7) -> Catalog:
+    """`n` items whose names recombine real subjects, actions and departments."""
+    rng = random.Random(seed)
+    names = [i.name for c in base for i in c.items.values()]
+    departments = sorted({i.department for c in base for i in c.items.values() if i.department})
+    items = []
+    for k in range(n):
+        a, b = rng.choice(names), rng.choice(names)
+        subject = a[: max(2, len(a) // 2 + rng.randint(-2, 2))]
+        tail = b[len(b) // 2 :] if rng.random() < 0.5 else rng.choice(ACTIONS)
+        dept = rng.choice(departments)
+        name = f"{rng.choice(('', dept[:2], '县级', '乡镇'))}{subject}{tail}"
+        items.append(Item(code=f"SYN-{k:05d}", name=name, department=dept, aliases=(f"{subject}{rng.choice(ACTIONS)}",)))
+    return Catalog.of(items)
+
+
+def rss_mb() -> float:
+    """Peak resident memory of the process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure(label: str, catalog: Catalog, questions: list[str], cache: Path) -> None:
+    """Build time and per-query time as CPU time of this thread (what one core spends, even
+    when other processes share the machine), with wall-clock p99 for reference."""
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    index = SearchIndex.build(catalog, cache_dir=cache)
+    build_wall, build_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    for q in questions[:50]:  # warm caches (pinyin of characters, jieba)
+        index.search(q)
+    cpu, wall = [], []
+    for _ in range(3):
+        for q in questions:
+            w, c = time.perf_counter(), time.thread_time()
+            index.search(q)
+            cpu.append((time.thread_time() - c) * 1000)
+            wall.append((time.perf_counter() - w) * 1000)
+    cpu.sort()
+    wall.sort()
+
+    def pct(xs: list[float], p: float) -> float:
+        return xs[min(len(xs) - 1, int(len(xs) * p))]
+
+    print(
+        f"{label:26} docs {len(index):6}  build {build_cpu:5.2f} s cpu ({build_wall:5.2f} wall)"
+        f"  p50 {pct(cpu, 0.5):.2f} ms  p99 {pct(cpu, 0.99):.2f} ms cpu (wall p99 {pct(wall, 0.99):.2f})"
+        f"  RSS {rss_now():.0f} MB (peak {rss_mb():.0f})"
+    )
+
+
+def rss_now() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--items", type=int, default=30_000)
+    args = ap.parse_args()
+    cache = Path("/tmp/banshi-jieba")
+    reference = read_catalog_files([KB / "items.json", KB / "bundles.json"])
+    real = read_catalog_files([KB / "real" / "guangan-catalog.json"])
+    qs = [json.loads(x)["q"] for f in ("questions-dev.jsonl", "real/questions-dev.jsonl") for x in (KB / f).read_text(encoding="utf-8").splitlines() if x.strip()]
+    print(f"one core, {len(qs)} dev questions x 3 per catalog; RSS is the process peak so far")
+    measure("reference (items+bundles)", reference, qs, cache)
+    measure("real (guangan)", real, qs, cache)
+    measure(f"synthetic {args.items}", synthetic([reference, real], args.items), qs, cache)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,386 @@
+"""Catalog search: an inverted index over analysed keys, a short reranked list, a decision.
+
+`SearchIndex.build(catalog)` is pure: it reads the immutable Catalog and returns a new,
+read-only index, so the adapter layer can build one in a background thread while the old
+one serves and then swap a single reference. A query touches only the postings of its own
+keys (numpy arrays); only the best `RERANK` candidates get the finer, costlier signals.
+Decision thresholds are learnt by bench/calibrate.py and stored in thresholds.json.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from knowledge.catalog import Catalog
+from knowledge.text import (
+    Analyzer,
+    asks_for_bundle,
+    builtin_synonyms,
+    cilin_groups,
+    normalise,
+    word_pinyin,
+)
+
+THRESHOLDS = Path(__file__).with_name("thresholds.json")
+RERANK = 16  # candidates that get the fine signals
+FIELD_WEIGHT = {"name": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
+NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-matched
+EXPANDED = 0.85  # a synonym's variant counts a little less than the catalog's own words
+NAMED = FIELD_WEIGHT["alias"] * EXPANDED - 1e-3  # postings at least this heavy come from names
+THESAURUS = 0.45  # a 词林 synonym of a question word counts less again
+COMMON_MIN = 200  # character/syllable keys in more documents than this are not looked up
+UNKNOWN_KINDS = frozenset("bwvl")  # unknown words of these kinds lower the coverage
+DEFAULT_PROFILE: dict[str, Any] = {
+    "weights": {"cov": 0.8, "name": 0.0, "fuzz": 0.2, "kind": 0.1},
+    "answer": 0.6, "options": 0.4, "window": 0.12,
+}
+
+Decision = Literal["answer", "options", "none"]
+# A short-list row: document, question coverage, coverage by names and aliases only, fuzzy
+# match of the name, bundle cue (+1 a bundle asked for as one, -1 a bundle asked without a
+# cue, 0 an item).
+Row = tuple["_Doc", float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    name: str
+    kind: Literal["item", "bundle"]
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    decision: Decision
+    answer: str | None
+    results: list[Hit]
+    options: list[Hit] = field(default_factory=list)
+    query: str = ""  # the normalised question
+    matched: int = 0  # documents that shared at least one key with the question
+    scored: int = 0  # documents that got the fine (rerank) scoring
+    confidence: float = 0.0  # estimated probability that results[0] is what was asked
+
+
+@dataclass(frozen=True)
+class _Doc:
+    code: str
+    name: str
+    kind: Literal["item", "bundle"]
+    forms: tuple[str, ...]  # normalised name, first alias and the name's synonym variants
+
+
+CONFIDENCE_FEATURES = 10
+
+
+def confidence_features(
+    scored: list[tuple[float, Any, float, float, float]], matched: int, unknown: float
+) -> list[float]:
+    """What tells a sure first hit from a guess: its score and lead, how much of its name and
+    of the question it covers, and how much of the question the catalog has never seen."""
+    s1, _, c1, n1, f1 = scored[0]
+    s2, _, _, n2, f2 = scored[1] if len(scored) > 1 else (0.0, None, 0.0, 0.0, 0.0)
+    return [
+        s1, s1 - s2, (s1 - s2) / max(s1, 1e-6), c1, n1, f1, math.log1p(matched) / 10.0, unknown,
+        n1 - n2, f1 - f2,
+    ]
+
+
+def profile_of(catalog: Catalog) -> str:
+    """"rich" when most items have summaries or FAQs, else "names": they score differently."""
+    items = list(catalog.items.values())
+    rich = sum(1 for i in items if i.summary or i.faq)
+    return "rich" if items and rich >= 0.5 * len(items) else "names"
+
+
+def load_thresholds(path: Path = THRESHOLDS) -> dict[str, dict[str, Any]]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["profiles"]
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
+def _field_texts(
+    an: Analyzer, synonyms: _Synonyms, fname: str, raw_text: str
+) -> list[tuple[str, float, dict[str, float]]]:
+    """A field's text and its synonym variants, each with its weight and keys; a name's
+    variants are whole names (居民身份证换领 → 身份证换领) so they can be matched as names."""
+    text = normalise(raw_text)
+    if not text:
+        return []
+    fw = FIELD_WEIGHT[fname]
+    out = [(text, fw, an.keys(text))]
+    for term, variants in synonyms.found(text):
+        for v in variants:
+            vk = an.cached_keys(v)
+            if fname == "name" and len(out) < NAME_FORMS:
+                named = text.replace(term, v)
+                out.append((named, fw * EXPANDED, {**an.phrase_keys(named, whole=False), **vk}))
+            else:
+                out.append((v, fw * EXPANDED, vk))
+    return out
+
+
+class _Synonyms:
+    """Term/variant pairs found in a text by first character, without testing every pair."""
+
+    def __init__(self, pairs: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+        self.by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for term, variants in pairs:
+            if term:
+                self.by_first.setdefault(term[0], []).append((term, variants))
+
+    def found(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        out = []
+        for ch in dict.fromkeys(text):  # in text order: variants must not depend on hashing
+            for term, variants in self.by_first.get(ch, ()):
+                if term in text:
+                    out.append((term, variants))
+        return out
+
+
+class SearchIndex:
+    """A read-only search index over one catalog revision; safe to share between threads."""
+
+    def __init__(self) -> None:  # use SearchIndex.build
+        self.revision = 0
+        self.profile = "names"
+        self.params: dict[str, Any] = DEFAULT_PROFILE
+        # Documents as parallel tuples of strings, not objects: the garbage collector skips
+        # them, which keeps its pauses (and so p99 latency) short at 30,000 items.
+        self._codes: tuple[str, ...] = ()
+        self._names: tuple[str, ...] = ()
+        self._kinds: tuple[Literal["item", "bundle"], ...] = ()
+        self._forms: tuple[tuple[str, ...], ...] = ()
+        self._tid: dict[str, int] = {}
+        self._idf = np.zeros(0, np.float32)
+        self._offsets = np.zeros(1, np.int64)
+        self._post_doc = np.zeros(0, np.int32)
+        self._post_w = np.zeros(0, np.float32)
+        self._analyzer: Analyzer | None = None
+        self._unknown_idf = 1.0
+        self._common = self._common_pair = 1
+
+    @classmethod
+    def build(
+        cls,
+        catalog: Catalog,
+        cache_dir: Path | None = None,
+        thresholds: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> SearchIndex:
+        """Index every item and bundle of `catalog`; staff synonyms apply here, at index time."""
+        self = cls()
+        self.revision = catalog.revision
+        self.profile = profile_of(catalog)
+        profiles = load_thresholds() if thresholds is None else thresholds
+        self.params = {**DEFAULT_PROFILE, **dict(profiles.get(self.profile, {}))}
+        if len(self.params.get("confidence") or ()) not in (0, CONFIDENCE_FEATURES + 1):
+            self.params = DEFAULT_PROFILE  # thresholds.json from another version: refit it
+        staff = [(s.term, s.variants) for s in catalog.synonyms]
+        staff += [(v, (s.term,)) for s in catalog.synonyms for v in s.variants]
+        synonyms = _Synonyms([*builtin_synonyms(), *staff])
+        words: list[str] = [t for t, _ in staff]
+        for it in catalog.items.values():
+            words += [it.name, *it.aliases]
+        for b in catalog.bundles.values():
+            words += [b.name, *b.aliases]
+        self._analyzer = an = Analyzer(words, cache_dir)
+
+        raw: list[tuple[str, str, Literal["item", "bundle"], list[tuple[str, str]]]] = []
+        for it in catalog.items.values():
+            fields = [("name", it.name), *(("alias", a) for a in it.aliases)]
+            fields += [("faq", f.q) for f in it.faq] + [("summary", it.summary)]
+            fields.append(("department", it.department))
+            raw.append((it.code, it.name, "item", fields))
+        for b in catalog.bundles.values():
+            fields = [("name", b.name), *(("alias", a) for a in b.aliases), ("summary", b.summary)]
+            raw.append((b.code, b.name, "bundle", fields))
+
+        tids: dict[str, int] = {}
+        p_tid, p_w, counts = array("i"), array("f"), array("i")
+        doc_forms: list[tuple[str, ...]] = []
+        seen: dict[tuple[str, str], list[tuple[str, float, dict[str, float]]]] = {}
+        for _code, _name, _kind, fields in raw:
+            texts: list[tuple[str, float, dict[str, float]]] = []
+            forms: list[str] = []
+            for fname, text in fields:
+                if not text:
+                    continue
+                if fname == "department":  # few departments, many items: analyse each once
+                    found = seen.get((fname, text))
+                    if found is None:
+                        found = seen[(fname, text)] = _field_texts(an, synonyms, fname, text)
+                else:
+                    found = _field_texts(an, synonyms, fname, text)
+                texts += found
+                if fname == "name":
+                    forms += [t for t, _, _ in found[:NAME_FORMS]]
+                elif fname == "alias":
+                    forms[1:1] = [t for t, _, _ in found[:1]]
+            keys: dict[str, float] = {}
+            for _, w, tk in sorted(texts, key=lambda x: x[1]):  # lowest first: best weight wins
+                keys.update(dict.fromkeys(tk, w))
+            ids = [tids.setdefault(k, len(tids)) for k in keys]
+            p_tid.extend(ids)
+            p_w.extend(keys.values())
+            counts.append(len(ids))
+            doc_forms.append(tuple(forms[:NAME_FORMS]))
+        self._tid = tids
+        # document-major lists to key-major postings, one array at a time (peak memory)
+        tid_arr = np.frombuffer(p_tid, dtype=np.int32)
+        order = np.argsort(tid_arr, kind="stable")
+        self._post_w = np.frombuffer(p_w, dtype=np.float32)[order]
+        del p_w
+        doc_of = np.repeat(np.arange(len(raw), dtype=np.int32), np.frombuffer(counts, dtype=np.int32))
+        self._post_doc = doc_of[order]
+        del doc_of, order
+        df = np.bincount(tid_arr, minlength=len(tids))
+        self._offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
+        n = max(len(raw), 1)
+        self._idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self._unknown_idf = 0.6 * math.log(1.0 + n)
+        self._common = max(COMMON_MIN, n // 20)
+        self._common_pair = max(5 * COMMON_MIN, n // 8)
+        an.forget_phrases()
+        self._codes = tuple(r[0] for r in raw)
+        self._names = tuple(r[1] for r in raw)
+        self._kinds = tuple(r[2] for r in raw)
+        self._forms = tuple(doc_forms)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def _doc(self, d: int) -> _Doc:
+        return _Doc(self._codes[d], self._names[d], self._kinds[d], self._forms[d])
+
+    def question_keys(self, text: str) -> dict[str, float]:
+        """Keys of a normalised question, with 词林 synonyms for words the catalog lacks."""
+        assert self._analyzer is not None
+        keys = self._analyzer.keys(text, question=True)
+        groups = cilin_groups()
+        if groups:
+            for w in [k[1:] for k in keys if k[0] == "w"]:
+                if "w" + w in self._tid or w not in groups:
+                    continue
+                for group in groups[w]:
+                    for m in group:
+                        if len(m) < 2 and len(w) > 1:
+                            continue  # a single character stands for too much
+                        key = ("w" if len(m) > 1 else "c") + m
+                        if m != w and key in self._tid and key not in keys:
+                            keys[key] = THESAURUS
+        return keys
+
+    def _rescue_homophones(self, keys: dict[str, float]) -> None:
+        """A pair or word the catalog lacks but whose sound it has (身份正, 签住, 社宝) is most
+        likely a typo: count its sound as much as the characters would have counted."""
+        for key, qw in list(keys.items()):
+            if key[0] in "bw" and key not in self._tid:
+                sound = ("p" if key[0] == "b" else "v") + word_pinyin(key[1:])
+                if sound in self._tid:
+                    keys[sound] = max(qw, keys.get(sound, 0.0))
+                    keys[key] = 0.0  # a typo, not an unknown word: not held against the question
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        """The best `k` hits for a citizen's question and what to do with them."""
+        text, rows, matched, unknown = self.candidates(query)
+        w = self.params["weights"]
+        wk = w.get("kind", 0.0)
+        scored = sorted(
+            (
+                (min(1.0, max(0.0, w["cov"] * c + w["name"] * n + w["fuzz"] * f + wk * b)), d, c, n, f)
+                for d, c, n, f, b in rows
+            ),
+            key=lambda r: -r[0],
+        )
+        hits = [Hit(d.code, d.name, d.kind, round(s, 4)) for s, d, _, _, _ in scored]
+        confidence = self.confidence(scored, matched, unknown)
+        return self._decide(text, hits, confidence, k, matched, len(rows))
+
+    def confidence(
+        self, scored: list[tuple[float, _Doc, float, float, float]], matched: int, unknown: float
+    ) -> float:
+        """Probability that the first hit is right, from a logistic model calibrate.py fits."""
+        if not scored:
+            return 0.0
+        coef = self.params.get("confidence")
+        x = confidence_features(scored, matched, unknown)
+        if not coef:
+            return x[0]
+        z = sum(a * b for a, b in zip(coef, (1.0, *x), strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def candidates(self, query: str) -> tuple[str, list[Row], int, float]:
+        """(normalised question, short list of Rows, number of documents matched, share of the
+        question's weight in words the catalog lacks).
+
+        Only documents sharing keys with the question are touched; only the best RERANK of
+        them get the fuzzy signal. bench/calibrate.py fits weights on these rows.
+        """
+        text = normalise(query)
+        if not text or not self._codes:
+            return text, [], 0, 1.0
+        keys = self.question_keys(text)
+        potential = unknown = 0.0
+        ids: list[np.ndarray] = []
+        ws: list[np.ndarray] = []
+        fws: list[np.ndarray] = []
+        self._rescue_homophones(keys)
+        for key, qw in keys.items():
+            t = self._tid.get(key)
+            if t is None:
+                if key[0] in UNKNOWN_KINDS and qw >= 0.5:  # rescued typos have qw 0
+                    potential += qw * self._unknown_idf
+                    unknown += qw * self._unknown_idf
+                continue
+            a, b = self._offsets[t], self._offsets[t + 1]
+            if b - a > (self._common if key[0] == "c" else self._common_pair):
+                continue  # in thousands of names (证, 登记): hardly tells them apart, and slow
+            idf = float(self._idf[t])
+            potential += qw * idf
+            ids.append(self._post_doc[a:b])
+            fws.append(self._post_w[a:b])
+            ws.append(fws[-1] * (qw * idf))
+        if not ids or potential <= 0:
+            return text, [], 0, 1.0
+        all_ids, all_ws = np.concatenate(ids), np.concatenate(ws)
+        acc = np.bincount(all_ids, weights=all_ws, minlength=len(self._codes))
+        # the part of it matched by names and aliases (and their variants), not FAQ or summary
+        by_name = np.where(np.concatenate(fws) >= NAMED, all_ws, 0.0)
+        named = np.bincount(all_ids, weights=by_name, minlength=len(self._codes))
+        matched = int(np.count_nonzero(acc))
+        top = min(RERANK, matched)
+        cand = np.argpartition(-acc, top - 1)[:top] if top < len(acc) else np.flatnonzero(acc)
+        plural = asks_for_bundle(text)
+        rows = []
+        for d in cand.tolist():
+            doc = self._doc(d)
+            name_cov, fz = min(1.0, float(named[d]) / potential), 0.0
+            for form in doc.forms:
+                fz = max(fz, fuzz.partial_ratio(text, form) / 100.0)
+            kind = (1.0 if plural else -1.0) if doc.kind == "bundle" else 0.0
+            rows.append((doc, min(1.0, float(acc[d]) / potential), name_cov, fz, kind))
+        return text, rows, matched, unknown / potential
+
+    def _decide(
+        self, text: str, hits: list[Hit], p1: float, k: int, matched: int, scored: int
+    ) -> SearchResult:
+        p = self.params
+        results = hits[:k]
+        if hits and p1 >= p["answer"]:
+            return SearchResult("answer", hits[0].code, results, [], text, matched, scored, p1)
+        if p1 >= p["options"] and len(hits) > 1:
+            close = [h for h in hits[:4] if h.score >= hits[0].score - p["window"]]
+            options = close if len(close) >= 2 else hits[:2]
+            return SearchResult("options", None, results, options, text, matched, scored, p1)
+        return SearchResult("none", None, results, [], text, matched, scored, p1)

