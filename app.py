@@ -8,30 +8,44 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
+from datetime import date
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters import wechat
+from adapters.cases import push_api
+from adapters.cases import wiring as case_wiring
 from adapters.catalog_live import LiveCatalog
 from adapters.db import migrate
 from adapters.db.catalog_store import item_codes, load_catalog, save_catalog
 from adapters.db.engine import make_engine
-from adapters.keys import CATALOG, ENGINE, SETTINGS
+from adapters.keys import BOT, CATALOG, ENGINE, SETTINGS
 from adapters.logs import setup_logging
 from adapters.settings import Settings, SettingsError
-from adapters.web import health
+from adapters.web import health, notice, staff_api, webchat
+from adapters.web.middleware import access_and_errors
+from bot.cases import CaseService
+from bot.dispatcher import BotConfig, Dispatcher
+from bot.protocols import CatalogSource, Journal
+from bot.pushes import LatePushes
+from bot.reminders import remind_forever
+from bot.reviews import ReviewService
+from bot.state import DialogueStore
 
 log = logging.getLogger("banshi")
 DEMO_CATALOG = Path(__file__).parent / "knowledge" / "seed"
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[access_and_errors])
     app[SETTINGS] = settings
 
     async def database(app: web.Application) -> AsyncIterator[None]:
@@ -46,9 +60,71 @@ def create_app(settings: Settings) -> web.Application:
             app[CATALOG] = live
             yield
 
+    async def dialogue(app: web.Application) -> AsyncIterator[None]:
+        # after the WeChat channel and the case services: the bot needs the Sender and both
+        parts = app[case_wiring.CASES]
+        pushes = LatePushes(app.get(wechat.WECHAT_API))
+        dispatcher, store = build_dispatcher(settings, app[ENGINE], app[CATALOG], cases=parts.cases,
+                                             reviews=parts.reviews, pushes=pushes)
+        app[BOT] = dispatcher
+        yield
+        await pushes.drain()
+        await store.close()
+        await dispatcher.close()
+
+    async def reminders(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(remind_forever(app[case_wiring.CASES].reviews, settings.reminder_interval_seconds))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
     app.cleanup_ctx.extend([database, catalog])
     health.setup(app)
+    notice.setup(app)
+    wechat.setup(app, settings)
+    webchat.setup(app)
+    case_wiring.setup(app, settings, engine=lambda: app[ENGINE], catalog=lambda: app[CATALOG].snapshot.catalog,
+                      sender=lambda: app.get(wechat.WECHAT_API))
+    app.cleanup_ctx.extend([dialogue, reminders])
+    push_api.setup(app)
+    staff_api.setup(app)
     return app
+
+
+def build_dispatcher(settings: Settings, engine: AsyncEngine, catalog: CatalogSource,
+                     journal: Journal | None = None, *, cases: CaseService | None = None,
+                     reviews: ReviewService | None = None,
+                     pushes: LatePushes | None = None) -> tuple[Dispatcher, DialogueStore]:
+    """The bot: state store per BANSHI_STATE_BACKEND, SQL journal, holiday calendar, router,
+    and the case and review services (without them it answers with how-to texts)."""
+    from adapters.db.dialogue_store import SqlDialogueStore
+    from adapters.db.journal import SqlJournal
+    from bot.state import MemoryStore
+    from intents import build_router
+    from knowledge.workdays import WorkCalendar
+
+    idle = settings.idle_minutes * 60
+    records = SqlJournal(engine)  # transcripts and the 48-hour window, in batched writes
+    store: DialogueStore
+    if settings.state_backend == "redis":
+        from adapters.redis.dialogue_store import RedisDialogueStore
+
+        if not settings.redis_url:
+            raise SettingsError("BANSHI_STATE_BACKEND=redis needs BANSHI_REDIS_URL")
+        store = RedisDialogueStore.from_url(settings.redis_url, ttl=idle + 3600)
+    elif settings.state_backend == "memory":
+        store = MemoryStore()
+    else:
+        store = SqlDialogueStore(engine)
+    config = BotConfig(hotline=settings.service_phone, idle_seconds=idle, public_url=settings.public_url,
+                       center=settings.center_name, transfer_channels=settings.handoff_channels)
+    dispatcher = Dispatcher(
+        build_router(), store, catalog, journal or records,
+        calendar=WorkCalendar.load(settings.holidays_file or None), config=config,
+        activity=records, cases=cases, reviews=reviews, pushes=pushes,
+    )
+    return dispatcher, store
 
 
 # -- command line ----------------------------------------------------------------------
@@ -78,6 +154,23 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="one JSON line per question")
     search.add_argument("--k", type=int, default=5, help="results per question")
     search.add_argument("query", nargs="*")
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal, as one user")
+    chat.add_argument("--user", default="terminal-user", help="user id (state and transcript key)")
+    understand = sub.add_parser("understand", help="intent and item for each stdin line; no side effects")
+    understand.add_argument("--json", action="store_true", help="one JSON line per message")
+
+    menu = sub.add_parser("menu", help="WeChat custom menu").add_subparsers(dest="menu_command", required=True)
+    menu.add_parser("push", help="check adapters/wechat/menu.json (BANSHI_WECHAT_MENU) and create it")
+
+    cases = sub.add_parser("cases", help="case records (办件)").add_subparsers(dest="cases_command", required=True)
+    cimp = cases.add_parser("import", help="load a CSV or Excel file of case events; all or nothing")
+    cimp.add_argument("file", type=Path)
+    reviews = sub.add_parser("reviews", help="好差评").add_subparsers(dest="reviews_command", required=True)
+    rep = reviews.add_parser("report", help="主动评价率, 好评率, 差评 rectified on time")
+    rep.add_argument("--since", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    rep.add_argument("--until", type=date.fromisoformat, help="YYYY-MM-DD (exclusive; default tomorrow)")
+    rep.add_argument("--json", action="store_true")
     return parser
 
 
@@ -108,7 +201,78 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_kb_export(settings, args.format, args.path))
         if args.kb_command == "search":
             return asyncio.run(_kb_search(settings, args.query, args.k, args.json))
+    if args.command == "chat":
+        return asyncio.run(_chat(settings, args.user))
+    if args.command == "understand":
+        return asyncio.run(_understand(settings, args.json))
+    if args.command == "menu":
+        return _menu_push(settings)
+    if args.command in ("cases", "reviews"):
+        from adapters.cases.cli import cases_import, reviews_report
+
+        if args.command == "cases":
+            return asyncio.run(cases_import(settings, args.file))
+        return asyncio.run(reviews_report(settings, args.since, args.until, args.json))
     return 2
+
+
+def _menu_push(settings: Settings) -> int:
+    from adapters.wechat.menu import MenuError, push_menu
+    from bot.protocols import SendError
+
+    try:
+        menu = asyncio.run(push_menu(settings))
+    except (MenuError, SendError) as e:
+        print(f"banshi: menu not pushed: {e}", file=sys.stderr)
+        return 1
+    print(f"menu pushed: {len(menu['button'])} buttons; WeChat clients show it within ~5 minutes")
+    return 0
+
+
+async def _chat(settings: Settings, user: str) -> int:
+    from bot.terminal import run_chat
+    from bot.types import UserRef
+
+    engine = make_engine(settings.database_url)
+    try:
+        live = LiveCatalog(engine, cache_dir=settings.data_dir / "cache")
+        await live.refresh()
+        if not live.snapshot.catalog.items:
+            print("the catalog is empty: run `banshi kb demo` (or kb import) first", file=sys.stderr)
+            return 1
+        parts = case_wiring.build(engine, settings, lambda: live.snapshot.catalog)
+        dispatcher, store = build_dispatcher(settings, engine, live, cases=parts.cases, reviews=parts.reviews)
+        try:
+            await run_chat(dispatcher, UserRef("terminal", user))
+        finally:
+            await store.close()
+            await dispatcher.close()
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _understand(settings: Settings, as_json: bool) -> int:
+    """Reads only: the catalog from the database, questions from stdin; writes nothing."""
+    from intents.nlu import understand
+    from knowledge.search import SearchIndex
+
+    engine = make_engine(settings.database_url)
+    try:
+        catalog = await load_catalog(engine)
+    finally:
+        await engine.dispose()
+    index = SearchIndex.build(catalog, None) if catalog.items else None  # no cache writes either
+    for line in sys.stdin:
+        q = line.rstrip("\n")
+        if not q.strip():
+            continue
+        record = understand(q, index)
+        if as_json:
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            print(f"{q}  →  {record['intent']}  {record['answer'] or ''}".rstrip(), flush=True)
+    return 0
 
 
 def _serve(settings: Settings) -> int:

@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.catalog_live import LiveCatalog
 from adapters.settings import Settings
+from bot.protocols import Bot
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 CATALOG = web.AppKey("catalog", LiveCatalog)
+BOT = web.AppKey("bot", Bot)

@@ -87,6 +87,44 @@ def _log_level(text: str) -> str:
     return level
 
 
+def _regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as e:
+        raise ValueError(f"not a regular expression: {e}") from None
+    return text
+
+
+def _cases_backend(text: str) -> str:
+    if text not in ("local", "http"):
+        raise ValueError("must be local or http")
+    return text
+
+
+def _url_template(text: str) -> str:
+    """A URL that may hold {number}, e.g. https://host/api/cases/{number}."""
+    return _url(text)
+
+
+def _json_object(text: str) -> str:
+    """Kept as text (settings stay flat and printable); checked here so start-up fails early."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object")
+    return text
+
+
+def _state_backend(text: str) -> str:
+    if text not in ("sql", "redis", "memory"):
+        raise ValueError("must be sql, redis or memory")
+    return text
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the URLs people paste (postgresql://, sqlite:///) and pick the async drivers."""
     for plain, driver in (
@@ -99,6 +137,14 @@ def normalise_database_url(url: str) -> str:
     if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         raise ValueError("must be a postgresql:// or sqlite:/// URL")
     return url
+
+
+def _channels(text: str) -> frozenset[str]:
+    names = frozenset(n.strip() for n in text.lower().split(",") if n.strip() and n.strip() != "none")
+    unknown = names - {"wechat", "web", "terminal"}
+    if unknown:
+        raise ValueError(f"unknown channel(s) {', '.join(sorted(unknown))}; use wechat, web, terminal")
+    return names
 
 
 @dataclass(frozen=True, repr=False)
@@ -130,6 +176,56 @@ class Settings:
     )
     wechat_max_skew: int = field(
         default=300, metadata={"env": "BANSHI_WECHAT_MAX_SKEW", "parse": _non_negative}
+    )
+    # -- cases (办件) and reviews (好差评) --
+    cases_secret: Secret = field(default=Secret(""), metadata={"env": "BANSHI_CASES_SECRET", "parse": Secret})
+    cases_pepper: Secret = field(default=Secret(""), metadata={"env": "BANSHI_CASES_PEPPER", "parse": Secret})
+    cases_max_skew: int = field(
+        default=300, metadata={"env": "BANSHI_CASES_MAX_SKEW", "parse": _non_negative}
+    )
+    case_number_pattern: str = field(
+        default=r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,8}-?)?\d{12,32}(?![A-Za-z0-9])",
+        metadata={"env": "BANSHI_CASE_NUMBER_PATTERN", "parse": _regex},
+    )
+    cases_backend: str = field(default="local", metadata={"env": "BANSHI_CASES_BACKEND", "parse": _cases_backend})
+    cases_url: str = field(default="", metadata={"env": "BANSHI_CASES_URL", "parse": _url_template})
+    cases_auth_header: str = field(
+        default="Authorization", metadata={"env": "BANSHI_CASES_AUTH_HEADER", "parse": str}
+    )
+    cases_auth_value: Secret = field(
+        default=Secret(""), metadata={"env": "BANSHI_CASES_AUTH_VALUE", "parse": Secret}
+    )
+    cases_field_map: str = field(default="", metadata={"env": "BANSHI_CASES_FIELD_MAP", "parse": _json_object})
+    cases_timeout: float = field(
+        default=3.0, metadata={"env": "BANSHI_CASES_TIMEOUT", "parse": _positive_float}
+    )
+    cases_retries: int = field(default=2, metadata={"env": "BANSHI_CASES_RETRIES", "parse": _non_negative})
+    case_template_id: str = field(default="", metadata={"env": "BANSHI_CASE_TEMPLATE_ID", "parse": str})
+    service_phone: str = field(default="12345", metadata={"env": "BANSHI_SERVICE_PHONE", "parse": str})
+    rectification_days: int = field(
+        default=5, metadata={"env": "BANSHI_RECTIFICATION_DAYS", "parse": _non_negative}
+    )
+    staff_token: Secret = field(default=Secret(""), metadata={"env": "BANSHI_STAFF_TOKEN", "parse": Secret})
+    wechat_budget_seconds: float = field(
+        default=4.0, metadata={"env": "BANSHI_WECHAT_BUDGET", "parse": _positive_float}
+    )
+    wechat_max_body: int = field(
+        default=64 * 1024, metadata={"env": "BANSHI_WECHAT_MAX_BODY", "parse": _non_negative}
+    )
+    wechat_menu_file: Path = field(
+        default=Path(__file__).parent / "wechat" / "menu.json", metadata={"env": "BANSHI_WECHAT_MENU", "parse": Path}
+    )
+    # -- dialogue (issue 5) --
+    state_backend: str = field(default="sql", metadata={"env": "BANSHI_STATE_BACKEND", "parse": _state_backend})
+    idle_minutes: float = field(default=30.0, metadata={"env": "BANSHI_IDLE_MINUTES", "parse": _positive_float})
+    holidays_file: str = field(default="", metadata={"env": "BANSHI_HOLIDAYS_FILE", "parse": str})
+    center_name: str = field(default="政务服务中心", metadata={"env": "BANSHI_CENTER_NAME", "parse": str})
+    # channels whose "转人工" also transfers to live agents (WeChat 多客服); "none" turns it off
+    handoff_channels: frozenset[str] = field(
+        default=frozenset({"wechat"}), metadata={"env": "BANSHI_HANDOFF_CHANNELS", "parse": _channels}
+    )
+    reminder_interval_seconds: float = field(
+        default=3600.0, metadata={"env": "BANSHI_REMINDER_INTERVAL_SECONDS", "parse": _positive_float}
     )
 
     def __post_init__(self) -> None:

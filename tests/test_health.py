@@ -20,7 +20,7 @@ async def _seed(url: str) -> None:
         await engine.dispose()
 
 
-async def test_healthz_reports_database_and_catalog(aiohttp_client, database_url: str, tmp_path) -> None:
+async def test_healthz_reports_database_and_catalog(database_url: str, aiohttp_client, tmp_path) -> None:
     await _seed(database_url)
     client = await aiohttp_client(create_app(Settings(database_url=database_url, data_dir=tmp_path)))
     response = await client.get("/healthz")
@@ -30,7 +30,7 @@ async def test_healthz_reports_database_and_catalog(aiohttp_client, database_url
     assert body["catalog"]["items"] >= 30 and body["catalog"]["revision"] == 1
 
 
-async def test_healthz_fails_when_the_database_goes_away(aiohttp_client, database_url: str, tmp_path) -> None:
+async def test_healthz_fails_when_the_database_goes_away(database_url: str, aiohttp_client, tmp_path) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("needs a server database that can be dropped under the app")
     from tests.conftest import _drop_pg_database
@@ -44,7 +44,7 @@ async def test_healthz_fails_when_the_database_goes_away(aiohttp_client, databas
     assert (await response.json()) == {"status": "error", "database": "unreachable"}
 
 
-async def test_live_catalog_picks_up_an_import_without_restart(aiohttp_client, database_url: str, tmp_path) -> None:
+async def test_live_catalog_picks_up_an_import_without_restart(database_url: str, aiohttp_client, tmp_path) -> None:
     await _seed(database_url)
     settings = Settings(database_url=database_url, data_dir=tmp_path, catalog_poll_seconds=0.05)
     client = await aiohttp_client(create_app(settings))

@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.db import tables as t
+from adapters.db.upsert import upsert_statement
 from knowledge.catalog import Bundle, Catalog, Faq, Hall, Item, Material, Situation, Synonym
 
 Progress = Callable[[int, int], None]
@@ -212,17 +213,8 @@ def vars_of(record: Any) -> dict[str, Any]:
 
 
 async def _upsert(conn: AsyncConnection, table: t.Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT (primary key) DO UPDATE, on both SQLite and PostgreSQL."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    statement = dialect_insert(table)
-    keys = [c.name for c in table.primary_key.columns]
-    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
-    await conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
+    if rows:
+        await conn.execute(upsert_statement(conn, table), rows)
 
 
 async def _insert(conn: AsyncConnection, table: t.Table, rows: list[dict[str, Any]]) -> None:

@@ -1,0 +1,140 @@
+"""Conversation state in the database (the default): every instance sees the same state.
+
+The per-user lock is a row in `dialogue_locks` (taken by one conditional upsert, so
+instances never collide), with an expiry so a crashed instance can't block a citizen for
+more than `lock_ttl` seconds. It works the same on SQLite and PostgreSQL; a
+process-local lock in front keeps one instance from polling the table against itself.
+
+A message costs two transactions, not five: taking the lock also reads the state, and
+the state written while the lock is held is saved in the same transaction that releases
+it. (A context variable carries the held lock from `lock()` to `get()`/`set()`.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from adapters.db.tables import dialogue_locks, dialogue_state
+from adapters.db.upsert import upsert_statement
+from bot.state import Conversation, StateKey
+
+log = logging.getLogger("banshi.dialogue")
+
+
+@dataclass
+class _Held:
+    key: StateKey
+    owner: str
+    raw: str | None  # the state as read when the lock was taken
+    pending: Conversation | None = None  # set() while held: written on release
+
+
+_held: ContextVar[_Held | None] = ContextVar("banshi_dialogue_lock", default=None)
+
+
+class SqlDialogueStore:
+    def __init__(self, engine: AsyncEngine, lock_ttl: float = 30.0, lock_wait: float = 10.0) -> None:
+        self._engine = engine
+        self._lock_ttl = lock_ttl
+        self._lock_wait = lock_wait
+        self._local: dict[StateKey, tuple[asyncio.Lock, list[int]]] = {}  # lock, [users of it]
+
+    def _holding(self, key: StateKey) -> _Held | None:
+        held = _held.get()
+        return held if held is not None and held.key == key else None
+
+    async def get(self, key: StateKey) -> Conversation | None:
+        held = self._holding(key)
+        if held is not None:
+            if held.pending is not None:
+                return held.pending
+            return Conversation.from_json(held.raw) if held.raw is not None else None
+        async with self._engine.connect() as conn:
+            raw = await _read(conn, key)
+        return Conversation.from_json(raw) if raw is not None else None
+
+    async def set(self, key: StateKey, state: Conversation) -> None:
+        held = self._holding(key)
+        if held is not None:
+            held.pending = state
+            return
+        async with self._engine.begin() as conn:
+            await _write(conn, key, state)
+
+    async def delete(self, key: StateKey) -> None:
+        held = self._holding(key)
+        if held is not None:
+            held.pending, held.raw = None, None
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(dialogue_state).where(dialogue_state.c.key == key.text))
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: StateKey) -> AsyncIterator[None]:
+        local, users = self._local.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with local:
+                owner = uuid.uuid4().hex
+                held = _Held(key, owner, await self._acquire(key, owner))
+                token = _held.set(held)
+                try:
+                    yield
+                finally:
+                    _held.reset(token)
+                    async with self._engine.begin() as conn:
+                        if held.pending is not None:
+                            await _write(conn, key, held.pending)
+                        await conn.execute(
+                            delete(dialogue_locks).where(
+                                dialogue_locks.c.key == key.text, dialogue_locks.c.owner == owner
+                            )
+                        )
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._local[key]  # one lock per active user, not per user ever seen
+
+    async def _acquire(self, key: StateKey, owner: str) -> str | None:
+        """Take the lock row and read the state in one transaction; returns the raw state."""
+        deadline = time.monotonic() + self._lock_wait
+        delay = 0.01
+        while True:
+            now = time.time()
+            async with self._engine.begin() as conn:
+                statement = upsert_statement(conn, dialogue_locks, where=dialogue_locks.c.expires_at < now)
+                taken = await conn.execute(
+                    statement, {"key": key.text, "owner": owner, "expires_at": now + self._lock_ttl}
+                )
+                if taken.rowcount == 1:
+                    return await _read(conn, key)
+            if time.monotonic() > deadline:
+                # Better a rare race than a citizen without an answer.
+                log.warning("dialogue lock wait timed out; going ahead", extra={"key": key.text})
+                async with self._engine.connect() as conn:
+                    return await _read(conn, key)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+    async def close(self) -> None:
+        self._local.clear()  # the engine belongs to the app
+
+
+async def _read(conn: AsyncConnection, key: StateKey) -> str | None:
+    return (await conn.execute(select(dialogue_state.c.state).where(dialogue_state.c.key == key.text))).scalar()
+
+
+async def _write(conn: AsyncConnection, key: StateKey, state: Conversation) -> None:
+    await conn.execute(
+        upsert_statement(conn, dialogue_state),
+        {"key": key.text, "state": state.to_json(), "updated_at": state.updated_at},
+    )

@@ -1,0 +1,1 @@
+"""Redis adapters: optional conversation state and locks for many instances."""

@@ -1,0 +1,84 @@
+"""Item questions: catalog search, and follow-ups about the item already being discussed.
+
+"要多久", "收费吗", "在哪儿办" after an item was found are answered from the item in the
+state without searching again; a question that names something else starts a new search.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dispatcher import BotConfig, Turn
+from bot.masking import mask
+from bot.protocols import Journal
+from bot.router import Router
+from bot.state import Conversation
+from bot.types import Reply, Text
+from intents import materials
+from intents.aspects import aspect_of, is_follow_up
+from intents.replies import ASPECTS, T, chinese_only, display_name, first_sentence, item_menu, offer
+from knowledge.catalog import Catalog
+
+router = Router("ask_item")
+
+async def answer_aspect(aspect: str, state: Conversation, catalog: Catalog, t: T, config: BotConfig) -> list[Reply]:
+    if aspect == "materials":
+        state.answers = {}
+        return await materials.guide(state, catalog, t, config)
+    items = materials.topic_items(state, catalog)
+    if state.bundle:
+        lines = [f"{display_name(i, state.lang)}：{ASPECTS[aspect](i, t)}" for i in items]
+        return [*chinese_only(state.lang, t), Text("\n\n".join(lines)), item_menu(state, t)]
+    return [*chinese_only(state.lang, t), Text(ASPECTS[aspect](items[0], t)), item_menu(state, t)]
+
+
+async def present(code: str, state: Conversation, catalog: Catalog, t: T, config: BotConfig,
+                  aspect: str | None = None) -> list[Reply]:
+    """Make `code` (item or bundle) the topic and introduce it, or answer `aspect` at once."""
+    state.item = code if code in catalog.items else None
+    state.bundle = code if code in catalog.bundles else None
+    state.answers, state.pending = {}, None
+    if aspect:  # "换身份证要带啥子": say which item we understood, then answer
+        thing = catalog.items.get(code) or catalog.bundles[code]
+        about = Text(t("about", name=display_name(thing, state.lang)))
+        replies = await answer_aspect(aspect, state, catalog, t, config)
+        note = chinese_only(state.lang, t) if aspect == "materials" else []
+        return [about, *note, *replies]
+    if state.bundle:
+        bundle = catalog.bundles[code]
+        names = "\n".join(f"{n}. {catalog.name_of(c)}" for n, c in enumerate(bundle.items, 1))
+        return [
+            Text(t("bundle_intro", name=display_name(bundle, state.lang), summary=first_sentence(bundle.summary), steps=names)),
+            *chinese_only(state.lang, t),
+            offer(state, t("bundle_menu_prompt"), [(t("menu_materials"), "ask:materials"), (t("menu_time"), "ask:time"), (t("menu_where"), "ask:where")]),
+        ]
+    item = catalog.items[code]
+    return [
+        Text(t("item_intro", name=display_name(item, state.lang), summary=first_sentence(item.summary))),
+        *chinese_only(state.lang, t),
+        item_menu(state, t),
+    ]
+
+
+@router.handler(lambda turn: turn.intent == "ask_item")
+async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: T, config: BotConfig,
+              journal: Journal) -> list[Reply]:
+    text = turn.text
+    aspect = aspect_of(text)
+    if aspect and (state.item or state.bundle) and is_follow_up(text):
+        turn.label = f"follow_up:{aspect}"
+        return await answer_aspect(aspect, state, catalog, t, config)
+    result = index.search(text, k=5)
+    if result.decision == "answer" and result.answer and catalog.name_of(result.answer):
+        return await present(result.answer, state, catalog, t, config, aspect)
+    hits = [h for h in (result.options or result.results) if catalog.name_of(h.code)][:4]
+    if result.decision == "options" and hits:
+        state.pending = None
+        choices = []
+        for h in hits:
+            thing = catalog.items.get(h.code) or catalog.bundles[h.code]
+            choices.append((display_name(thing, state.lang), f"{'bundle' if h.code in catalog.bundles else 'item'}:{h.code}"))
+        return [offer(state, t("options_prompt"), choices)]
+    await journal.record_unanswered(turn.inbound.user.key, mask(text), turn.now)
+    turn.label = "ask_item:none"
+    return [Text(t("none_answer")), Text(t("none_tips", hotline=config.hotline))]
