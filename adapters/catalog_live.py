@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge.search import SearchIndex
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.catalog_store import current_revision, load_catalog
 from knowledge.catalog import Catalog
+from knowledge.search import SearchIndex
 
 log = logging.getLogger("banshi.catalog")
 
