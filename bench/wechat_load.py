@@ -127,7 +127,15 @@ async def wait_up(url: str, within: float = 30.0) -> None:
             await asyncio.sleep(0.2)
 
 
-def serve_banshi(port: int, database_url: str, redis_url: str, fake_bot: bool) -> None:
+def ensure_werobot(venv: Path) -> None:
+    """The comparison bot lives in its own virtualenv so it never touches Banshi's."""
+    if (venv / "bin" / "gunicorn").exists():
+        return
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "werobot", "gunicorn"], check=True)
+
+
+def serve_banshi(port: int, database_url: str, redis_url: str, fake_bot: bool, state: str) -> None:
     """The Banshi server process: the real app factory; its bot, or an echo bot if asked/none."""
     from aiohttp import web
 
@@ -141,7 +149,7 @@ def serve_banshi(port: int, database_url: str, redis_url: str, fake_bot: bool) -
         async def feed(self, inbound: Inbound) -> list[Reply]:
             return [Text(f"echo: {inbound.text}")]
 
-    settings = Settings(database_url=database_url, redis_url=redis_url, wechat_token=Secret(TOKEN),
+    settings = Settings(database_url=database_url, redis_url=redis_url, wechat_token=Secret(TOKEN), state_backend=state,
                         log_level="WARNING", data_dir=Path(tempfile.mkdtemp()))
     setup_logging(settings.log_level)
     app = create_app(settings)
@@ -165,17 +173,20 @@ def main() -> int:
     parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--fake-bot", action="store_true", help="echo bot instead of the real dispatcher")
+    parser.add_argument("--state", choices=("sql", "redis", "memory"), default="sql",
+                        help="BANSHI_STATE_BACKEND of the measured app")
     parser.add_argument("--werobot-venv", type=Path, default=Path("/tmp/werobot-venv"))
     parser.add_argument("--serve-banshi", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_banshi:
-        serve_banshi(args.serve_banshi, args.database_url, "" if args.dedup != "redis" else args.redis_url,
-                     args.fake_bot)
+        redis_url = args.redis_url if "redis" in (args.dedup, args.state) else ""
+        serve_banshi(args.serve_banshi, args.database_url, redis_url, args.fake_bot, args.state)
         return 0
 
     from adapters.db import migrate
 
+    ensure_werobot(args.werobot_venv)
     tmp = Path(tempfile.mkdtemp(prefix="banshi-bench-"))
     database_url = f"sqlite+aiosqlite:///{tmp / 'banshi.db'}" if args.dedup != "postgresql" else args.pg_url
     migrate.upgrade(database_url)
@@ -185,7 +196,8 @@ def main() -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     banshi = subprocess.Popen(
         [sys.executable, __file__, "--serve-banshi", str(banshi_port), "--database-url", database_url,
-         "--dedup", args.dedup, "--redis-url", args.redis_url, *(["--fake-bot"] if args.fake_bot else [])],
+         "--dedup", args.dedup, "--state", args.state, "--redis-url", args.redis_url,
+         *(["--fake-bot"] if args.fake_bot else [])],
         env=env, stderr=subprocess.DEVNULL,
     )
     werobot = subprocess.Popen(
@@ -202,7 +214,7 @@ def main() -> int:
             await wait_up(werobot_url)
             return [
                 await drive("werobot (gunicorn, 1 worker)", werobot_url, args.messages, args.concurrency, first),
-                await drive(f"banshi (dedup in {args.dedup})", banshi_url, args.messages, args.concurrency,
+                await drive(f"banshi (dedup {args.dedup}, state {args.state})", banshi_url, args.messages, args.concurrency,
                             first + 10_000_000),
             ]
 

@@ -97,8 +97,9 @@ class SqlJournal:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # Let a pending flush finish rather than cancel it mid-transaction: a cancelled
+            # SQLite write can keep its lock until the connection is closed.
+            with contextlib.suppress(Exception):
                 await self._task
         try:
             await self.flush()
