@@ -19,7 +19,7 @@ from bot.protocols import CaseBackend
 from bot.pushes import LatePushes
 from bot.state import MemoryStore
 from bot.testing import StaticCatalog
-from bot.types import Inbound, Options, Reply, Text, UserRef
+from bot.types import Inbound, Reply, UserRef
 from intents import build_router
 from knowledge.workdays import WorkCalendar
 from tests.fake_case_service import (
@@ -31,6 +31,7 @@ from tests.fake_case_service import (
     no_sleep,
     settings,
 )
+from tests.test_conversation import text_of
 
 NOW = 1_759_284_000.0  # Wed 2025-10-01 10:00 China time
 NUMBER = "GA2025092901"
@@ -103,12 +104,3 @@ class CaseChat:
     async def say(self, text: str, user: UserRef = ALICE) -> str:
         return text_of(await self.send(text, user))
 
-
-def text_of(replies: list[Reply]) -> str:
-    out = []
-    for r in replies:
-        if isinstance(r, Text):
-            out.append(r.text)
-        elif isinstance(r, Options):
-            out.append(r.prompt + "\n" + "\n".join(f"{n}. {o.label}" for n, o in enumerate(r.options, 1)))
-    return "\n".join(out)
