@@ -3,12 +3,15 @@
 usage: .venv/bin/python bench/calibrate.py [--max-wrong 0.02] [--dry-run]
 
 For each catalog shape (profile "rich": items with summaries and FAQs, "names": names
-only), it fits on that shape's dev set: first the weights of the rerank signals that put
-the expected code first most often, then the answer threshold and margin that maximise
-top-1 (answer == expected) while confident wrong answers stay under --max-wrong of all
-questions, then the options threshold that still leaves >= 90 % of out-of-scope questions
-with "none". A 2-fold split (by question hash) reports how well the fit holds on questions
-it did not see; the stored values are then fitted on the whole set.
+only), it fits on that shape's dev set the weights of the rerank signals that put the
+expected code first most often. One confidence model ("the first hit is right", logistic,
+standardised features) is then fitted on both dev sets pooled, and per shape the answer
+threshold that maximises top-1 (answer == expected) while confident wrong answers stay
+under --max-wrong of all questions and >= 90 % of out-of-scope questions get no answer;
+below it, options are offered down to the confidence 90 % of in-scope questions reach.
+Stratified k-fold cross-validation (by data set and style, several shuffles) reports how
+the confidence model and thresholds hold on questions they did not see (the rerank
+weights are fitted on all questions); the stored values are fitted on all of them.
 Writes knowledge/thresholds.json, which SearchIndex loads by default.
 """
 
@@ -19,11 +22,11 @@ import itertools
 import json
 import math
 import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rapidfuzz import fuzz
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,10 +40,14 @@ DATASETS = {
     "reference": ([KB / "items.json", KB / "bundles.json"], KB / "questions-dev.jsonl"),
     "real": ([KB / "real" / "guangan-catalog.json"], KB / "real" / "questions-dev.jsonl"),
 }
-Cand = tuple[str, float, float, float, float]  # code, coverage, name match, fuzzy, bundle cue
-Row = tuple[str | None, list[Cand], int, float]  # expected, candidates, matched docs, unknown
+Cand = tuple[str, float, float, float, float, float]  # code, coverage, name match, fuzzy, bundle cue, name covered
+Row = tuple[str | None, list[Cand], int, float, int]  # expected, candidates, matched docs, unknown, length
 Weights = tuple[float, float, float, float]  # coverage, name match, fuzzy, bundle cue
 Ranked = list[tuple[str | None, list[tuple[float, str]], list[float]]]  # + confidence features
+Prob = tuple[str | None, float, str | None]  # expected, confidence, first code
+FOLDS, SEEDS = 5, (0, 1, 2)
+OOS_WEIGHT = 5.0
+NAMES: dict[str, str] = {}  # code -> name of every candidate seen, for the name likeness feature
 
 
 def load(name: str) -> tuple[Catalog, list[dict[str, Any]]]:
@@ -53,19 +60,32 @@ def load(name: str) -> tuple[Catalog, list[dict[str, Any]]]:
 def signals(index: SearchIndex, qs: list[dict[str, Any]]) -> list[Row]:
     rows = []
     for q in qs:
-        _, cands, matched, unknown = index.candidates(q["q"])
-        rows.append((q.get("expect"), [(d.code, c, n, f, b) for d, c, n, f, b in cands], matched, unknown))
+        text, cands, matched, unknown = index.candidates(q["q"])
+        NAMES.update((d.code, d.name) for d, *_ in cands)
+        rows.append(
+            (q.get("expect"), [(d.code, c, n, f, b, dc) for d, c, n, f, b, dc in cands], matched, unknown,
+             len(text.replace(" ", "")))
+        )
     return rows
 
 
 def ranked(rows: list[Row], w: Weights) -> Ranked:
     out: Ranked = []
-    for expect, cands, matched, unknown in rows:
+    for expect, cands, matched, unknown, length in rows:
         scored = sorted(
-            ((min(1.0, max(0.0, w[0] * c + w[1] * n + w[2] * f + w[3] * b)), code, c, n, f) for code, c, n, f, b in cands),
-            reverse=True,
+            (
+                (min(1.0, max(0.0, w[0] * c + w[1] * n + w[2] * f + w[3] * b)), code, c, n, f, dc)
+                for code, c, n, f, b, dc in cands
+            ),
+            key=lambda r: -r[0],
         )
-        feats = confidence_features([(s, None, c, n, f) for s, _, c, n, f in scored], matched, unknown) if scored else []
+        feats = (
+            confidence_features(
+                [(s, None, c, n, f, dc) for s, _, c, n, f, dc in scored], matched, unknown, length,
+                fuzz.ratio(NAMES[scored[0][1]], NAMES[scored[1][1]]) / 100.0 if len(scored) > 1 else 0.0,
+            )
+            if scored else []
+        )
         out.append((expect, [(s, code) for s, code, *_ in scored], feats))
     return out
 
@@ -87,95 +107,153 @@ def fit_weights(rows: list[Row]) -> Weights:
     return best[1]
 
 
-def fit_confidence(r: Ranked, l2: float = 0.02) -> list[float]:
-    """Logistic regression (bias first) of "the first hit is the expected one"."""
-    xs = np.array([[1.0, *f] for _, s, f in r if f])
+Model = tuple[list[float], list[float], list[float]]  # coefficients (bias first), means, scales
+
+
+def fit_confidence(r: Ranked, l2: float = 0.01) -> Model:
+    """Logistic regression (bias first, standardised features) of "the first hit is the
+    expected one"; out-of-scope questions are negatives, weighted OOS_WEIGHT times: they are
+    few in the dev sets, yet the answer threshold has to stay above nearly all of them."""
+    xs = np.array([f for _, s, f in r if f])
     ys = np.array([float(s[0][1] == e) for e, s, f in r if f])
-    coef = np.zeros(xs.shape[1])
-    for _ in range(6000):
-        p = 1.0 / (1.0 + np.exp(-(xs @ coef)))
-        grad = xs.T @ (p - ys) / len(ys) + l2 * np.r_[0.0, coef[1:]]
-        coef -= 4.0 * grad
-    return [round(float(c), 4) for c in coef]
+    sw = np.array([OOS_WEIGHT if e is None else 1.0 for e, _, f in r if f])
+    mean, scale = xs.mean(0), xs.std(0) + 1e-6
+    z = np.c_[np.ones(len(xs)), (xs - mean) / scale]
+    coef = np.zeros(z.shape[1])
+    for _ in range(3000):
+        p = 1.0 / (1.0 + np.exp(-(z @ coef)))
+        coef -= z.T @ (sw * (p - ys)) / sw.sum() + l2 * np.r_[0.0, coef[1:]]
+    return [round(float(c), 5) for c in coef], [round(float(m), 5) for m in mean], [round(float(v), 5) for v in scale]
 
 
-def probabilities(r: Ranked, coef: list[float]) -> list[tuple[str | None, float, str | None]]:
-    out = []
+def probabilities(r: Ranked, model: Model) -> list[Prob]:
+    coef, mean, scale = (np.array(v) for v in model)
+    out: list[Prob] = []
     for e, s, f in r:
         if not f:
             out.append((e, 0.0, None))
             continue
-        z = float(np.dot(coef, [1.0, *f]))
+        z = float(coef[0] + coef[1:] @ ((np.array(f) - mean) / scale))
         out.append((e, 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), s[0][1]))
     return out
 
 
-def fit_thresholds(probs: list[tuple[str | None, float, str | None]], max_wrong: float) -> dict[str, float]:
-    """Answer above the confidence that maximises top-1 with few wrong answers; options above
-    the confidence that 90 % of out-of-scope questions stay under."""
+def fit_thresholds(probs: list[Prob], max_wrong: float) -> dict[str, float]:
+    """Answer above the confidence that maximises top-1 while confident wrong answers stay
+    under `max_wrong` of all questions and >= 90 % of out-of-scope ones get no answer; offer
+    options above the confidence 90 % of the in-scope questions reach (below it: "none")."""
     n = len(probs)
-    oos = sorted(p for e, p, _ in probs if e is None)
-    floor = oos[min(len(oos) - 1, int(0.9 * len(oos)))] + 1e-3 if oos else 0.3
-    best = (-1.0, 0.99)
-    for a in [x / 200 for x in range(20, 200)]:
-        if a < floor:
-            continue
+    n_oos = sum(1 for e, _, _ in probs if e is None)
+    best = (-1, 0.999)
+    for a in sorted({round(p, 4) for _, p, _ in probs} | {0.999}):
         answered = [(e, top) for e, p, top in probs if p >= a]
         wrong = sum(1 for e, top in answered if top != e)
-        if wrong <= max_wrong * n and len(answered) - wrong > best[0]:
+        caught = sum(1 for e, p, _ in probs if e is None and p < a)
+        if wrong <= max_wrong * n and caught >= 0.9 * n_oos and len(answered) - wrong > best[0]:
             best = (len(answered) - wrong, a)
-    return {"answer": best[1], "options": round(min(floor, best[1]), 4), "window": 0.1}
+    inscope = sorted(p for e, p, _ in probs if e)
+    low = inscope[int(0.1 * len(inscope))] if inscope else 0.0
+    return {"answer": best[1], "options": round(min(low, best[1]), 4), "window": 0.1}
 
 
-def evaluate(probs: list[tuple[str | None, float, str | None]], t: dict[str, float]) -> dict[str, float]:
+def evaluate(probs: list[Prob], t: dict[str, float]) -> dict[str, float]:
     n = len(probs)
     inscope = sum(1 for e, _, _ in probs if e)
     top1 = sum(1 for e, p, top in probs if e and p >= t["answer"] and top == e)
     wrong = sum(1 for e, p, top in probs if p >= t["answer"] and top != e)
-    caught = sum(1 for e, p, _ in probs if e is None and p < t["options"])
-    return {"top1": top1 / max(1, inscope), "wrong": wrong / n, "oos_none": caught / max(1, n - inscope)}
+    caught = sum(1 for e, p, _ in probs if e is None and p < t["answer"])
+    return {"top1": top1 / max(1, inscope), "wrong": wrong / n, "oos": caught / max(1, n - inscope)}
 
 
-def fit(rows: list[Row], max_wrong: float) -> tuple[Weights, list[float], dict[str, float]]:
-    w = fit_weights(rows)
-    r = ranked(rows, w)
-    coef = fit_confidence(r)
-    return w, coef, fit_thresholds(probabilities(r, coef), max_wrong)
+def table(
+    title: str, names: list[str], styles: list[str], probs: list[Prob], t: dict[str, dict[str, float]], repeat: int = 1
+) -> None:
+    """Per data set and style: top-1, wrong (over the style's questions) and oos caught;
+    n counts questions once however many shuffles `probs` pools."""
+    print(title)
+    for name in t:
+        print(f"  {name:10} {'style':13} {'n':>4} {'top1':>6} {'wrong':>6} {'oos':>6}")
+        for style in ["all", *sorted({s for s, m in zip(styles, names, strict=True) if m == name})]:
+            sel = [p for p, s, m in zip(probs, styles, names, strict=True) if m == name and style in ("all", s)]
+            res = evaluate(sel, t[name])
+            cell = {k: f"{v:.3f}" for k, v in res.items()}
+            if not any(e for e, _, _ in sel):
+                cell["top1"] = "   -  "
+            if all(e for e, _, _ in sel):
+                cell["oos"] = "   -  "
+            print(f"  {'':10} {style:13} {len(sel) // repeat:>4} {cell['top1']:>6} {cell['wrong']:>6} {cell['oos']:>6}")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--max-wrong", type=float, default=0.02, help="share of all questions")
-    ap.add_argument(
-        "--max-wrong-names", type=float, default=None,
-        help="the same for names-only catalogs, where options count as a miss (default: --max-wrong)",
-    )
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args()
-    profiles: dict[str, Any] = {}
+    weights: dict[str, Weights] = {}
+    profile: dict[str, str] = {}
+    r: Ranked = []
+    names: list[str] = []
+    styles: list[str] = []
     for name in DATASETS:
         catalog, qs = load(name)
         index = SearchIndex.build(catalog, thresholds={})
         rows = signals(index, qs)
-        names_only = profile_of(catalog) == "names" and args.max_wrong_names is not None
-        max_wrong = args.max_wrong_names if names_only else args.max_wrong
-        fold = [zlib.crc32(q["q"].encode()) % 2 for q in qs]
-        for k in (0, 1):
-            train = [r for r, f in zip(rows, fold, strict=True) if f != k]
-            test = [r for r, f in zip(rows, fold, strict=True) if f == k]
-            w, coef, t = fit(train, max_wrong)
-            res = evaluate(probabilities(ranked(test, w), coef), t)
-            print(f"{name} held-out fold {k}: " + " ".join(f"{a} {b:.3f}" for a, b in res.items()))
-        w, coef, t = fit(rows, max_wrong)
-        res = evaluate(probabilities(ranked(rows, w), coef), t)
-        print(f"{name} ({profile_of(catalog)}) all: weights {w} {t} -> " + " ".join(f"{a} {b:.3f}" for a, b in res.items()))
-        profiles[profile_of(catalog)] = {
-            "weights": dict(zip(("cov", "name", "fuzz", "kind"), w, strict=True)),
+        weights[name] = fit_weights(rows)
+        profile[name] = profile_of(catalog)
+        r += ranked(rows, weights[name])
+        names += [name] * len(qs)
+        styles += [q.get("style", "?") for q in qs]
+        print(f"{name} ({profile[name]}): weights {weights[name]}")
+
+    def fit(idx: list[int]) -> tuple[Model, dict[str, dict[str, float]]]:
+        """One confidence model on both data sets pooled; thresholds per catalog shape."""
+        model = fit_confidence([r[i] for i in idx])
+        probs = probabilities([r[i] for i in idx], model)
+        t = {
+            name: fit_thresholds([p for p, i in zip(probs, idx, strict=True) if names[i] == name], args.max_wrong)
+            for name in DATASETS
+        }
+        return model, t
+
+    # k-fold cross-validation, stratified by data set and style, over several shuffles
+    pooled: list[Prob] = []
+    for seed in SEEDS:
+        fold = [0] * len(r)
+        rng = np.random.default_rng(seed)
+        for stratum in sorted(set(zip(names, styles, strict=True))):
+            members = [i for i, key in enumerate(zip(names, styles, strict=True)) if key == stratum]
+            rng.shuffle(members)
+            for j, i in enumerate(members):
+                fold[i] = j % FOLDS
+        held: list[Prob] = [(None, 0.0, None)] * len(r)
+        for k in range(FOLDS):
+            model, t = fit([i for i in range(len(r)) if fold[i] != k])
+            test = [i for i in range(len(r)) if fold[i] == k]
+            for i, p in zip(test, probabilities([r[i] for i in test], model), strict=True):
+                e, conf, top = p
+                held[i] = (e, 1.0 if conf >= t[names[i]]["answer"] else 0.0, top)  # answered or not
+        for name in DATASETS:
+            res = evaluate([p for p, m in zip(held, names, strict=True) if m == name], {"answer": 0.5})
+            print(f"held-out shuffle {seed} {name}: " + " ".join(f"{a} {b:.3f}" for a, b in res.items()))
+        pooled += held
+    table(
+        f"held-out ({FOLDS}-fold stratified cross-validation, mean of {len(SEEDS)} shuffles):",
+        names * len(SEEDS), styles * len(SEEDS), pooled, {n: {"answer": 0.5} for n in DATASETS}, len(SEEDS),
+    )
+    model, t = fit(list(range(len(r))))
+    table("in-sample:", names, styles, probabilities(r, model), t)
+    coef, mean, scale = model
+    profiles: dict[str, Any] = {}
+    for name in DATASETS:
+        profiles[profile[name]] = {
+            "weights": dict(zip(("cov", "name", "fuzz", "kind"), weights[name], strict=True)),
             "confidence": coef,
-            **t,
+            "mean": mean,
+            "scale": scale,
+            **t[name],
             "fitted_on": name,
-            "max_wrong": max_wrong,
-            "questions": len(qs),
+            "max_wrong": args.max_wrong,
+            "questions": names.count(name),
         }
     if not args.dry_run:
         THRESHOLDS.write_text(json.dumps({"profiles": profiles}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

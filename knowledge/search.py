@@ -4,13 +4,20 @@
 read-only index, so the adapter layer can build one in a background thread while the old
 one serves and then swap a single reference. A query touches only the postings of its own
 keys (numpy arrays); only the best `RERANK` candidates get the finer, costlier signals.
-Decision thresholds are learnt by bench/calibrate.py and stored in thresholds.json.
+The decision comes from a logistic confidence model over features of the short list (first
+score and its lead, also relative to the part of the question the catalog knows; how much
+of the question and of the first name is covered; crowding at the top; question length;
+share of the question in words the catalog never uses): above the answer threshold the
+first hit is the answer, above the options threshold the close hits are offered, below it
+"none". Model and thresholds are learnt by bench/calibrate.py and stored in thresholds.json.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,12 +32,16 @@ from knowledge.text import (
     Analyzer,
     asks_for_bundle,
     builtin_synonyms,
+    char_pinyin,
     cilin_groups,
     normalise,
     word_pinyin,
 )
 
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 THRESHOLDS = Path(__file__).with_name("thresholds.json")
+NAME_PAIRS = 24  # a long name's coverage is judged on its first pairs
+NAME_FORMS_COVERED = 2  # name and first alias (or variant): enough, and cheap
 RERANK = 16  # candidates that get the fine signals
 FIELD_WEIGHT = {"name": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
 NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-matched
@@ -45,10 +56,13 @@ DEFAULT_PROFILE: dict[str, Any] = {
 }
 
 Decision = Literal["answer", "options", "none"]
+TIE = 0.005  # scores this close are a tie: offer both rather than pick one
 # A short-list row: document, question coverage, coverage by names and aliases only, fuzzy
 # match of the name, bundle cue (+1 a bundle asked for as one, -1 a bundle asked without a
-# cue, 0 an item).
-Row = tuple["_Doc", float, float, float, float]
+# cue, 0 an item), and how much of the name the question covers (by sound pairs, so typos
+# and typed pinyin count).
+Row = tuple["_Doc", float, float, float, float, float]
+Row5 = tuple["_Doc", float, float, float, float]  # a Row before its name coverage
 
 
 @dataclass(frozen=True)
@@ -79,19 +93,31 @@ class _Doc:
     forms: tuple[str, ...]  # normalised name, first alias and the name's synonym variants
 
 
-CONFIDENCE_FEATURES = 10
+CONFIDENCE_FEATURES = 19
 
 
 def confidence_features(
-    scored: list[tuple[float, Any, float, float, float]], matched: int, unknown: float
+    scored: list[tuple[float, Any, float, float, float, float]],
+    matched: int,
+    unknown: float,
+    length: int,
+    alike: float = 0.0,
 ) -> list[float]:
-    """What tells a sure first hit from a guess: its score and lead, how much of its name and
-    of the question it covers, and how much of the question the catalog has never seen."""
-    s1, _, c1, n1, f1 = scored[0]
-    s2, _, _, n2, f2 = scored[1] if len(scored) > 1 else (0.0, None, 0.0, 0.0, 0.0)
+    """What tells a sure first hit from a guess: its score and lead (also relative to the part
+    of the question the catalog knows, as long questions carry many words no name has), how
+    much of its name and of the question it covers, how crowded the top is, the question's
+    length, how much of the question the catalog has never seen, and how alike the first two
+    names are (`alike`: near neighbours such as 户口迁入/迁出 登记 need a wider lead)."""
+    s1, _, c1, n1, f1, d1 = scored[0]
+    s2, _, _, n2, f2, d2 = scored[1] if len(scored) > 1 else (0.0, None, 0.0, 0.0, 0.0, 0.0)
+    s3 = scored[2][0] if len(scored) > 2 else 0.0
+    known = max(1e-3, 1.0 - unknown)
+    crowd = sum(1 for r in scored[1:6] if r[0] >= s1 - 0.05) / 5.0
+    size = math.log1p(length) / 4.0
     return [
         s1, s1 - s2, (s1 - s2) / max(s1, 1e-6), c1, n1, f1, math.log1p(matched) / 10.0, unknown,
-        n1 - n2, f1 - f2,
+        n1 - n2, f1 - f2, s1 / known, (s1 - s2) / known, size, s2 - s3, crowd, d1, d1 - d2,
+        alike, alike * (s1 - s2),
     ]
 
 
@@ -128,6 +154,16 @@ def _field_texts(
             else:
                 out.append((v, fw * EXPANDED, vk))
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_pairs(form: str) -> tuple[tuple[str, str], ...]:
+    """A name's sound-pair and character-pair keys (the first NAME_PAIRS of them)."""
+    out = []
+    for run in _CJK_RUN.findall(form):
+        for i in range(1, len(run)):
+            out.append(("p" + char_pinyin(run[i - 1]) + char_pinyin(run[i]), "b" + run[i - 1 : i + 1]))
+    return tuple(out[:NAME_PAIRS])
 
 
 class _Synonyms:
@@ -183,7 +219,9 @@ class SearchIndex:
         self.profile = profile_of(catalog)
         profiles = load_thresholds() if thresholds is None else thresholds
         self.params = {**DEFAULT_PROFILE, **dict(profiles.get(self.profile, {}))}
-        if len(self.params.get("confidence") or ()) not in (0, CONFIDENCE_FEATURES + 1):
+        coef = self.params.get("confidence") or ()
+        sizes = {len(self.params.get(k) or ()) for k in ("mean", "scale")}
+        if coef and (len(coef) != CONFIDENCE_FEATURES + 1 or sizes != {CONFIDENCE_FEATURES}):
             self.params = DEFAULT_PROFILE  # thresholds.json from another version: refit it
         staff = [(s.term, s.variants) for s in catalog.synonyms]
         staff += [(v, (s.term,)) for s in catalog.synonyms for v in s.variants]
@@ -293,31 +331,42 @@ class SearchIndex:
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """The best `k` hits for a citizen's question and what to do with them."""
-        text, rows, matched, unknown = self.candidates(query)
+        text, keys, rows, matched, unknown = self._candidates(query)
         w = self.params["weights"]
         wk = w.get("kind", 0.0)
         scored = sorted(
             (
-                (min(1.0, max(0.0, w["cov"] * c + w["name"] * n + w["fuzz"] * f + wk * b)), d, c, n, f)
+                (min(1.0, max(0.0, w["cov"] * c + w["name"] * n + w["fuzz"] * f + wk * b)), d, c, n, f, 0.0)
                 for d, c, n, f, b in rows
             ),
             key=lambda r: -r[0],
         )
-        hits = [Hit(d.code, d.name, d.kind, round(s, 4)) for s, d, _, _, _ in scored]
-        confidence = self.confidence(scored, matched, unknown)
+        for i in range(min(2, len(scored))):  # only the first two hits' name coverage is used
+            s, d, c, n, f, _ = scored[i]
+            scored[i] = (s, d, c, n, f, self.name_covered(d, keys))
+        hits = [Hit(d.code, d.name, d.kind, round(s, 4)) for s, d, *_ in scored]
+        confidence = self.confidence(scored, matched, unknown, len(text.replace(" ", "")))
         return self._decide(text, hits, confidence, k, matched, len(rows))
 
     def confidence(
-        self, scored: list[tuple[float, _Doc, float, float, float]], matched: int, unknown: float
+        self,
+        scored: list[tuple[float, _Doc, float, float, float, float]],
+        matched: int,
+        unknown: float,
+        length: int = 0,
     ) -> float:
-        """Probability that the first hit is right, from a logistic model calibrate.py fits."""
+        """Probability that the first hit is right, from a logistic model calibrate.py fits
+        (on standardised features: `mean` and `scale` are stored with the coefficients)."""
         if not scored:
             return 0.0
         coef = self.params.get("confidence")
-        x = confidence_features(scored, matched, unknown)
+        alike = fuzz.ratio(scored[0][1].name, scored[1][1].name) / 100.0 if len(scored) > 1 else 0.0
+        x = confidence_features(scored, matched, unknown, length, alike)
         if not coef:
             return x[0]
-        z = sum(a * b for a, b in zip(coef, (1.0, *x), strict=True))
+        mean = self.params.get("mean") or [0.0] * len(x)
+        scale = self.params.get("scale") or [1.0] * len(x)
+        z = coef[0] + sum(a * (b - m) / s for a, b, m, s in zip(coef[1:], x, mean, scale, strict=True))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def candidates(self, query: str) -> tuple[str, list[Row], int, float]:
@@ -327,15 +376,44 @@ class SearchIndex:
         Only documents sharing keys with the question are touched; only the best RERANK of
         them get the fuzzy signal. bench/calibrate.py fits weights on these rows.
         """
+        text, keys, rows, matched, unknown = self._candidates(query)
+        covered = [(*r, self.name_covered(r[0], keys)) for r in rows]
+        return text, covered, matched, unknown
+
+    def _candidates(self, query: str) -> tuple[str, dict[str, float], list[Row5], int, float]:
+        """candidates() without the name coverage, which search() computes for its first two
+        hits only; and the question's keys."""
         text = normalise(query)
         if not text or not self._codes:
-            return text, [], 0, 1.0
+            return text, {}, [], 0, 1.0
         keys = self.question_keys(text)
+        self._rescue_homophones(keys)
+        found = self._accumulate(keys)
+        if found is None:
+            return text, keys, [], 0, 1.0
+        acc, named, potential, unknown = found
+        matched = int(np.count_nonzero(acc))
+        top = min(RERANK, matched)
+        cand = np.argpartition(-acc, top - 1)[:top] if top < len(acc) else np.flatnonzero(acc)
+        plural = asks_for_bundle(text)
+        rows = []
+        for d in cand.tolist():
+            doc = self._doc(d)
+            name_cov, fz = min(1.0, float(named[d]) / potential), 0.0
+            for form in doc.forms:
+                fz = max(fz, fuzz.partial_ratio(text, form) / 100.0)
+            kind = (1.0 if plural else -1.0) if doc.kind == "bundle" else 0.0
+            rows.append((doc, min(1.0, float(acc[d]) / potential), name_cov, fz, kind))
+        return text, keys, rows, matched, unknown
+
+    def _accumulate(self, keys: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+        """(matched weight of every document, the part of it from names and aliases, the
+        question's whole weight, share of it in words the catalog lacks), or None when
+        nothing matches."""
         potential = unknown = 0.0
         ids: list[np.ndarray] = []
         ws: list[np.ndarray] = []
         fws: list[np.ndarray] = []
-        self._rescue_homophones(keys)
         for key, qw in keys.items():
             t = self._tid.get(key)
             if t is None:
@@ -352,32 +430,39 @@ class SearchIndex:
             fws.append(self._post_w[a:b])
             ws.append(fws[-1] * (qw * idf))
         if not ids or potential <= 0:
-            return text, [], 0, 1.0
+            return None
         all_ids, all_ws = np.concatenate(ids), np.concatenate(ws)
         acc = np.bincount(all_ids, weights=all_ws, minlength=len(self._codes))
         # the part of it matched by names and aliases (and their variants), not FAQ or summary
         by_name = np.where(np.concatenate(fws) >= NAMED, all_ws, 0.0)
         named = np.bincount(all_ids, weights=by_name, minlength=len(self._codes))
-        matched = int(np.count_nonzero(acc))
-        top = min(RERANK, matched)
-        cand = np.argpartition(-acc, top - 1)[:top] if top < len(acc) else np.flatnonzero(acc)
-        plural = asks_for_bundle(text)
-        rows = []
-        for d in cand.tolist():
-            doc = self._doc(d)
-            name_cov, fz = min(1.0, float(named[d]) / potential), 0.0
-            for form in doc.forms:
-                fz = max(fz, fuzz.partial_ratio(text, form) / 100.0)
-            kind = (1.0 if plural else -1.0) if doc.kind == "bundle" else 0.0
-            rows.append((doc, min(1.0, float(acc[d]) / potential), name_cov, fz, kind))
-        return text, rows, matched, unknown / potential
+        return acc, named, potential, unknown / potential
+
+    def name_covered(self, doc: _Doc, keys: Mapping[str, float]) -> float:
+        """Share of a name's sound pairs (weighted by how rare they are) that the question has,
+        for the best of its forms: a question naming all of 港澳通行证签注 is surer than one
+        sharing only 通行证."""
+        return max((self._form_covered(form, keys) for form in doc.forms[:NAME_FORMS_COVERED]), default=0.0)
+
+    def _form_covered(self, form: str, keys: Mapping[str, float]) -> float:
+        total = got = 0.0
+        for sound, pair in _name_pairs(form):
+            t = self._tid.get(sound)
+            idf = float(self._idf[t]) if t is not None else 1.0
+            total += idf
+            if sound in keys or pair in keys:
+                got += idf
+        return got / total if total else 0.0
 
     def _decide(
         self, text: str, hits: list[Hit], p1: float, k: int, matched: int, scored: int
     ) -> SearchResult:
         p = self.params
         results = hits[:k]
-        if hits and p1 >= p["answer"]:
+        # A tie at the top means the question does not say which of two items it wants
+        # (身份证 → 首次申领, 换领 or 补领?): ask, however confident the model is.
+        tied = len(hits) > 1 and hits[1].score >= hits[0].score - TIE
+        if hits and p1 >= p["answer"] and not tied:
             return SearchResult("answer", hits[0].code, results, [], text, matched, scored, p1)
         if p1 >= p["options"] and len(hits) > 1:
             close = [h for h in hits[:4] if h.score >= hits[0].score - p["window"]]

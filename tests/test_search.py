@@ -9,7 +9,14 @@ import pytest
 
 from knowledge.catalog import Catalog, Faq, Item, Synonym
 from knowledge.formats import read_catalog_files
-from knowledge.search import SearchIndex, SearchResult
+from knowledge.search import (
+    CONFIDENCE_FEATURES,
+    DEFAULT_PROFILE,
+    SearchIndex,
+    SearchResult,
+    confidence_features,
+    load_thresholds,
+)
 
 KB = Path(__file__).resolve().parents[2] / "shared" / "kb"
 
@@ -46,6 +53,13 @@ def test_near_neighbours_are_told_apart_by_the_words_that_differ(index: SearchIn
     assert firsts == {"GA-0008", "GA-0009", "GA-0010"}
     rent, buy = first(index.search("租房提取公积金")), first(index.search("买房提取公积金"))
     assert rent != buy and index.search("租房提取公积金").results[0].name.startswith("租房")
+
+
+def test_a_question_that_fits_near_neighbours_equally_gets_options(index: SearchIndex) -> None:
+    for q in ("身份证", "shenfenzheng"):
+        result = index.search(q)
+        assert result.decision == "options" and result.answer is None
+        assert {"GA-0008", "GA-0009"} <= {h.code for h in result.options}
 
 
 def test_out_of_scope_questions_get_none(index: SearchIndex) -> None:
@@ -129,3 +143,50 @@ def test_empty_question_and_empty_catalog() -> None:
     idx = SearchIndex.build(Catalog())
     assert idx.search("身份证").decision == "none"
     assert SearchIndex.build(small(Item(code="A", name="犬类准养证核发"))).search("  ，。").results == []
+
+
+def test_name_coverage_counts_the_names_pairs_the_question_has() -> None:
+    idx = SearchIndex.build(small(Item(code="V", name="往来港澳签注"), Item(code="W", name="烟草专卖零售许可证延续")))
+    doc = idx._doc(0)
+    assert idx.name_covered(doc, idx.question_keys("往来港澳签注要多久")) == pytest.approx(1.0)
+    assert idx.name_covered(doc, idx.question_keys("往来港澳签住")) == pytest.approx(1.0)  # by sound
+    partial = idx.name_covered(doc, idx.question_keys("港澳要多久"))
+    assert 0.0 < partial < 1.0
+    assert idx.name_covered(doc, idx.question_keys("明天下雨")) == 0.0
+
+
+def test_confidence_uses_the_standardised_model_it_was_given() -> None:
+    n = CONFIDENCE_FEATURES
+    catalog = small(Item(code="A", name="犬类准养证核发"), Item(code="B", name="渔业捕捞许可证核发"))
+    sure = {"weights": {"cov": 1.0, "name": 0.0, "fuzz": 0.0, "kind": 0.0}, "answer": 0.5, "options": 0.2,
+            "confidence": [30.0] + [0.0] * n, "mean": [0.0] * n, "scale": [1.0] * n}
+    never = {**sure, "confidence": [-30.0] + [0.0] * n}
+    assert SearchIndex.build(catalog, thresholds={"names": sure}).search("犬类准养证").decision == "answer"
+    assert SearchIndex.build(catalog, thresholds={"names": never}).search("犬类准养证").decision == "none"
+    stale = {**sure, "mean": [0.0] * (n - 1)}  # from another version of the features: not used
+    assert SearchIndex.build(catalog, thresholds={"names": stale}).params == DEFAULT_PROFILE
+
+
+def test_shipped_thresholds_fit_the_confidence_features() -> None:
+    profiles = load_thresholds()
+    assert set(profiles) == {"rich", "names"}
+    for p in profiles.values():
+        assert len(p["confidence"]) == CONFIDENCE_FEATURES + 1
+        assert len(p["mean"]) == len(p["scale"]) == CONFIDENCE_FEATURES
+        assert 0.0 <= p["options"] <= p["answer"] <= 1.0
+    assert SearchIndex.build(read_catalog_files([KB / "items.json", KB / "bundles.json"])).params["confidence"]
+
+
+def test_a_question_about_something_the_catalog_lacks_is_not_answered(index: SearchIndex) -> None:
+    # near the catalog's domain (通行证) but about a place no item serves
+    for q in ("去台湾旅游要办的那个通行证在哪里办", "彩票中奖了去哪里领奖"):
+        assert index.search(q).answer is None
+
+
+def test_confidence_features_see_the_lead_and_how_alike_the_first_two_names_are() -> None:
+    top = [(0.8, None, 0.8, 0.7, 0.9, 1.0), (0.5, None, 0.5, 0.4, 0.6, 0.5), (0.2, None, 0.2, 0.1, 0.3, 0.1)]
+    x = confidence_features(top, matched=10, unknown=0.5, length=12, alike=0.75)
+    assert len(x) == CONFIDENCE_FEATURES
+    assert x[0] == 0.8 and x[1] == pytest.approx(0.3) and x[10] == pytest.approx(1.6)  # lead; score of the known part
+    assert x[-2:] == pytest.approx([0.75, 0.75 * 0.3])
+    assert len(confidence_features(top[:1], 1, 0.0, 3)) == CONFIDENCE_FEATURES  # a single hit
