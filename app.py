@@ -32,7 +32,7 @@ from adapters.logs import setup_logging
 from adapters.settings import Settings, SettingsError
 from adapters.web import health, notice, staff_api, webchat
 from adapters.web.middleware import access_and_errors
-from bot.cases import CaseService
+from bot.case_service import CaseService
 from bot.dispatcher import BotConfig, Dispatcher
 from bot.protocols import CatalogSource, Journal
 from bot.pushes import LatePushes

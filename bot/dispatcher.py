@@ -24,7 +24,7 @@ from knowledge.catalog import Catalog
 from knowledge.workdays import WorkCalendar
 
 if TYPE_CHECKING:
-    from bot.cases import CaseService
+    from bot.case_service import CaseService
     from bot.pushes import LatePushes
     from bot.reviews import ReviewService
 

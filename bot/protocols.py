@@ -82,10 +82,11 @@ class CatalogSource(Protocol):
 
 
 # -- cases (办件) and reviews (好差评) ------------------------------------------------------
-# Types live in bot.cases / bot.reviews; imported for annotations only to avoid a cycle.
+# Types live in bot.cases / bot.notifier / bot.reviews; imported for annotations only to avoid a cycle.
 
 if TYPE_CHECKING:
-    from bot.cases import Case, Delivery
+    from bot.cases import Case
+    from bot.notifier import Delivery
     from bot.reviews import CompletedCase, Invitation, Rectification, Review, Target
 
 
@@ -146,7 +147,7 @@ class ReviewStore(Protocol):
 
     async def due_invitations(self, invited_before: float) -> list[Invitation]: ...
 
-    async def mark_reminded(self, invitation: Invitation, at: float) -> None: ...
+    async def claim_reminder(self, invitation: Invitation, at: float) -> bool: ...  # False: already claimed
 
     async def add_rectification(self, record: Rectification) -> Rectification: ...
 

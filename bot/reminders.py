@@ -1,10 +1,10 @@
 """The periodic 好差评 reminder: one nudge when a completed case is still unrated after 3 days.
 
 Why a loop in the app and not a cron job: the rule ("once, after 3 days") lives in
-ReviewService.due_reminders, which marks each invitation as reminded, so a tick simply asks
-the service. (Two instances ticking at the same instant could both send one; the window is
-small, and a second nudge is harmless.) A failing tick (database restarting, WeChat down) is
-logged and the loop goes on: a missed reminder is sent at the next tick.
+ReviewService.due_reminders, which claims each invitation in the store before sending, so a
+tick simply asks the service, and every instance may tick: two ticking at the same instant
+still send one reminder. A failing tick (database restarting, WeChat down) is logged and
+the loop goes on: a reminder not yet claimed is sent at the next tick.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.cases import Delivery
+from bot.notifier import Delivery
 
 log = logging.getLogger("banshi.reminders")
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from bot.cases import CST, Case, Delivery, Notifier
+from bot.cases import CST, Case
+from bot.notifier import Delivery, Notifier
 from bot.protocols import Clock, ReviewStore
 from bot.types import Option, Options, UserRef
 from knowledge.catalog import Catalog
@@ -243,12 +244,18 @@ class ReviewService:
         return [r for r in await self.store.rectifications(open_only=True) if r.overdue(today)]
 
     async def due_reminders(self) -> list[Delivery]:
-        """One reminder for case invitations still unrated after `remind_after` (default 3 days)."""
+        """One reminder for case invitations still unrated after `remind_after` (default 3 days).
+
+        Claim, then send: several instances may run this at the same moment, and only the one
+        whose claim the store accepts sends. A failed send stays claimed (the Notifier has
+        already retried and recorded it): one reminder is the rule, not one success.
+        """
         sent = []
         for invitation in await self.store.due_invitations(self.clock.now() - self.remind_after):
             if invitation.target.kind != "case" or await self.store.get_review(invitation.target, invitation.rater):
                 continue
-            await self.store.mark_reminded(invitation, self.clock.now())
+            if not await self.store.claim_reminder(invitation, self.clock.now()):
+                continue  # another instance got there first
             sent.append(await self._ask(invitation, f"提醒：您的办件 {invitation.target.id} 还没有评价。", "remind"))
         return sent
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable
 
-from bot.cases import CaseAnswer, CaseService
+from bot.case_service import CaseAnswer, CaseService
 from bot.dispatcher import BotConfig, Turn
 from bot.pushes import LatePushes
 from bot.router import Router

@@ -16,7 +16,8 @@ import re
 import unicodedata
 from datetime import datetime
 
-from bot.cases import CST, CaseBackendError, CaseService
+from bot.case_service import CaseService
+from bot.cases import CST, CaseBackendError
 from bot.choice import pick
 from bot.dispatcher import Turn
 from bot.masking import mask

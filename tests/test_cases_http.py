@@ -6,7 +6,8 @@ import aiohttp
 import pytest
 
 from adapters.cases.http_backend import HttpCaseBackend
-from bot.cases import CaseBackendError, Proofs
+from bot.cases import CaseBackendError
+from bot.proofs import Proofs
 from tests.fake_case_service import FIELD_MAP, ID_NUMBER, PHONE, FakeCaseService, no_sleep
 
 REMOTE = {

@@ -143,7 +143,7 @@ async def test_staff_api_needs_the_token(env) -> None:  # type: ignore[no-untype
 
 
 def test_csv_import_merges_rows_and_reports_every_bad_row(tmp_path: Path) -> None:
-    from bot.cases import Proofs
+    from bot.proofs import Proofs
 
     good = tmp_path / "cases.csv"
     good.write_text(

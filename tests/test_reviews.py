@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
@@ -48,6 +49,36 @@ async def test_completed_case_invites_once_then_reminds_once_after_three_days(da
         assert [d.user for d in reminded] == [BOB.key]  # Alice rated already
         assert await p.reviews.due_reminders() == []  # one reminder only
         assert (await p.reviews.record(ALICE, Target("case", "GA1"), 9)).kind == "invalid"
+
+
+async def test_two_instances_reminding_at_the_same_moment_send_one_reminder(database_url: str) -> None:
+    clock, sender = FakeClock(NOW), FakeSender()
+    async with parts(database_url, clock, sender) as (a, _), parts(database_url, clock, sender) as (b, _):
+        [(_, after)] = await a.store.upsert([parse_case(case("GA9"), a.proofs)], NOW)
+        await a.store.bind(BOB.key, "GA9", NOW)
+        await a.updates.changed(None, after)  # progress push + rating invitation
+        invited = len(sender.sent)
+        clock.advance(3 * DAY + 60)
+
+        # Both instances read the due invitation before either acts: the worst interleaving.
+        both_read = asyncio.Barrier(2)
+        for instance in (a, b):
+            read = instance.review_store.due_invitations
+
+            async def due_then_wait(before: float, read=read) -> list:  # type: ignore[no-untyped-def,type-arg]
+                due = await read(before)
+                await both_read.wait()
+                return due
+
+            instance.review_store.due_invitations = due_then_wait  # type: ignore[method-assign]
+
+        first, second = await asyncio.wait_for(
+            asyncio.gather(a.reviews.due_reminders(), b.reviews.due_reminders()), timeout=30)
+        for instance in (a, b):
+            del instance.review_store.due_invitations  # the real method again
+        assert len(first) + len(second) == 1
+        assert len(sender.sent) == invited + 1
+        assert await a.reviews.due_reminders() == [] and await b.reviews.due_reminders() == []
 
 
 async def test_bad_review_opens_rectification_with_a_working_day_deadline(database_url: str) -> None:

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from adapters.cases.records import RecordError, parse_case
-from bot.cases import Case, Proofs
+from bot.cases import Case
+from bot.proofs import Proofs
 
 HEADERS = {
     "number": ("number", "办件编号", "办件号", "受理编号"),

@@ -20,7 +20,8 @@ from urllib.parse import quote
 import aiohttp
 
 from adapters.cases.records import RecordError, parse_case
-from bot.cases import Case, CaseBackendError, Proofs
+from bot.cases import Case, CaseBackendError
+from bot.proofs import Proofs
 
 log = logging.getLogger("banshi.cases.http")
 

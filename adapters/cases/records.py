@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from bot.cases import CST, STATUSES, Case, CaseEvent, Proofs, sort_events
+from bot.cases import CST, STATUSES, Case, CaseEvent, sort_events
+from bot.proofs import Proofs
 
 
 class RecordError(ValueError):

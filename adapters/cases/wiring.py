@@ -19,7 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.db.case_store import SqlCaseStore
 from adapters.db.review_store import SqlReviewStore
 from adapters.settings import Settings
-from bot.cases import CaseService, CaseUpdates, Notifier, Proofs
+from bot.case_service import CaseService
+from bot.case_updates import CaseUpdates
+from bot.notifier import Notifier
+from bot.proofs import Proofs
 from bot.protocols import CaseBackend, Clock, Sender, SendError
 from bot.reviews import ReviewService
 from knowledge.catalog import Catalog

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.db.tables import case_attempts, case_bindings, cases, push_deliveries, user_activity
 from adapters.db.upsert import upsert_statement
-from bot.cases import Case, CaseEvent, Delivery
+from bot.cases import Case, CaseEvent
+from bot.notifier import Delivery
 
 
 def _row_to_case(row: object) -> Case:

@@ -107,13 +107,20 @@ class SqlReviewStore:
         async with self.engine.connect() as conn:
             return [_invitation(r) for r in (await conn.execute(query)).all()]
 
-    async def mark_reminded(self, invitation: Invitation, at: float) -> None:
+    async def claim_reminder(self, invitation: Invitation, at: float) -> bool:
+        """Mark the invitation reminded unless someone already did; True means "you send it".
+
+        One conditional UPDATE, so two instances ticking at the same instant cannot both
+        win: the database serialises writers to the row and the loser matches no row.
+        """
         async with self.engine.begin() as conn:
-            await conn.execute(update(review_invitations).where(
+            result = await conn.execute(update(review_invitations).where(
                 review_invitations.c.target_kind == invitation.target.kind,
                 review_invitations.c.target_id == invitation.target.id,
                 review_invitations.c.rater == invitation.rater,
+                review_invitations.c.reminded_at.is_(None),
             ).values(reminded_at=at))
+            return result.rowcount == 1
 
     async def add_rectification(self, record: Rectification) -> Rectification:
         async with self.engine.begin() as conn:

@@ -187,7 +187,7 @@ wechat_tokens = Table(
 # -- cases (办件) and reviews (好差评): adapters/db/case_store.py, review_store.py ---------
 # Times are unix seconds (Float) like the WeChat tables; case events keep their source's
 # ISO time with offset inside the JSON timeline, which is read and written whole.
-# Phone, ID and query code are never stored: only keyed digests (bot.cases.Proofs).
+# Phone, ID and query code are never stored: only keyed digests (bot.proofs.Proofs).
 
 cases = Table(
     "cases",
