@@ -140,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="apply migrations (Alembic)")
-    up.add_argument("--revision", default="heads")
+    up.add_argument("--revision", default="head")
 
     kb = sub.add_parser("kb", help="catalog (knowledge base)").add_subparsers(dest="kb_command", required=True)
     imp = kb.add_parser("import", help="load JSON, CSV or Excel catalog files; all or nothing")

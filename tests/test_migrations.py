@@ -34,3 +34,11 @@ async def test_upgrade_matches_the_tables_and_downgrade_removes_them(empty_datab
     await asyncio.to_thread(migrate.downgrade, empty_database_url)
     _, tables = await _diff_and_tables(empty_database_url)
     assert tables <= {"alembic_version"}
+
+
+def test_the_history_has_one_head() -> None:
+    """Branches written side by side must be merged, so `alembic upgrade head` just works."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite+aiosqlite://")).get_heads()
+    assert len(heads) == 1, f"several heads {heads}: add a merge migration"

@@ -17,7 +17,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "heads") -> None:
+def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the schema to `revision`. Blocking: call it outside the event loop."""
     if database_url.startswith("sqlite+aiosqlite:///"):
         path = database_url.removeprefix("sqlite+aiosqlite:///")
