@@ -132,16 +132,12 @@ class SqlCaseStore:
     # -- UserActivity --------------------------------------------------------------------
 
     async def record_user_activity(self, user: str, at: float) -> None:
-        # One statement: instances racing on a new user cannot collide, and an older
-        # timestamp never overwrites a newer one.
         async with self.engine.begin() as conn:
-            statement = upsert_statement(conn, user_activity, where=user_activity.c.last_at < at)
-            await conn.execute(statement, {"user_key": user, "last_at": at})
+            await touch_activity(conn, user, at)
 
     async def last_activity(self, user: str) -> float | None:
-        query = select(user_activity.c.last_at).where(user_activity.c.user_key == user)
         async with self.engine.connect() as conn:
-            return (await conn.execute(query)).scalar_one_or_none()
+            return await read_activity(conn, user)
 
     # -- DeliveryLog ---------------------------------------------------------------------
 
@@ -163,3 +159,18 @@ class SqlCaseStore:
         return [
             Delivery(r.user_key, r.topic, r.channel, r.ok, r.attempts, r.at, r.error) for r in rows
         ]
+
+
+# The 48-hour window's table, shared with the batched journal (adapters/db/journal.py).
+
+
+async def touch_activity(conn: AsyncConnection, user: str, at: float) -> None:
+    """One statement: instances racing on a new user cannot collide, and an older
+    timestamp never overwrites a newer one."""
+    statement = upsert_statement(conn, user_activity, where=user_activity.c.last_at < at)
+    await conn.execute(statement, {"user_key": user, "last_at": at})
+
+
+async def read_activity(conn: AsyncConnection, user: str) -> float | None:
+    query = select(user_activity.c.last_at).where(user_activity.c.user_key == user)
+    return (await conn.execute(query)).scalar_one_or_none()

@@ -15,11 +15,11 @@ import contextlib
 import logging
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.db.tables import review_wishes, transcripts, unanswered_questions, user_activity
-from adapters.db.upsert import upsert_statement
+from adapters.db.case_store import read_activity, touch_activity
+from adapters.db.tables import review_wishes, transcripts, unanswered_questions
 
 log = logging.getLogger("banshi.journal")
 
@@ -51,9 +51,7 @@ class SqlJournal:
 
     async def last_activity(self, user: str) -> float | None:
         async with self._engine.connect() as conn:
-            stored = (await conn.execute(
-                select(user_activity.c.last_at).where(user_activity.c.user_key == user)
-            )).scalar_one_or_none()
+            stored = await read_activity(conn, user)
         pending = self._activity.get(user)
         return max(x for x in (stored, pending) if x is not None) if stored or pending else None
 
@@ -86,8 +84,7 @@ class SqlJournal:
                     for table, batch in rows.items():
                         await conn.execute(insert(table), batch)
                     for user, at in activity.items():
-                        statement = upsert_statement(conn, user_activity, where=user_activity.c.last_at < at)
-                        await conn.execute(statement, {"user_key": user, "last_at": at})
+                        await touch_activity(conn, user, at)
             except Exception:
                 for table, batch in rows.items():  # keep them for the next try
                     self._rows.setdefault(table, [])[:0] = batch
