@@ -31,15 +31,11 @@ from rapidfuzz import fuzz
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.search_quality import DATASETS  # noqa: E402  (one list of dev sets for every bench)
 from knowledge.catalog import Catalog  # noqa: E402
 from knowledge.formats import read_catalog_files  # noqa: E402
 from knowledge.search import THRESHOLDS, SearchIndex, confidence_features, profile_of  # noqa: E402
 
-KB = ROOT.parent / "shared" / "kb"
-DATASETS = {
-    "reference": ([KB / "items.json", KB / "bundles.json"], KB / "questions-dev.jsonl"),
-    "real": ([KB / "real" / "guangan-catalog.json"], KB / "real" / "questions-dev.jsonl"),
-}
 Cand = tuple[str, float, float, float, float, float]  # code, coverage, name match, fuzzy, bundle cue, name covered
 Row = tuple[str | None, list[Cand], int, float, int]  # expected, candidates, matched docs, unknown, length
 Weights = tuple[float, float, float, float]  # coverage, name match, fuzzy, bundle cue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -99,3 +100,10 @@ def real_catalog_file() -> Path:
 
 def demo_files() -> list[Path]:
     return sorted(DEMO.glob("*.json"))
+
+
+def free_port() -> int:
+    """A port nobody listens on, for tests that start a real server."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -19,6 +19,7 @@ from adapters.cases.wiring import CaseParts, build
 from adapters.db.engine import make_engine
 from adapters.settings import Secret, Settings
 from bot.protocols import SendError
+from bot.testing import FakeClock  # noqa: F401  (re-exported: the case tests import it from here)
 from knowledge.catalog import Catalog, Hall, Item
 from knowledge.workdays import WorkCalendar
 
@@ -53,17 +54,6 @@ CATALOG = Catalog.of(
 
 def cst(text: str) -> datetime:
     return datetime.fromisoformat(text + "+08:00")
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.t = now
-
-    def now(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
 
 
 @dataclass

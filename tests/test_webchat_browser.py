@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from aiohttp import web
 from adapters.keys import BOT
 from adapters.web import webchat
 from bot.types import Inbound, Option, Options, Reply, Text
+from tests.conftest import free_port
 
 CHROMIUM = Path(os.environ.get("BANSHI_CHROMIUM", "/usr/bin/chromium"))
 pytestmark = [
@@ -30,11 +30,6 @@ class MenuBot:
                         (Option("身份证补领", "身份证补领"), Option("户口迁移", "户口迁移")))]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 async def test_ask_and_tap_an_option() -> None:
     from playwright.async_api import async_playwright
@@ -44,7 +39,7 @@ async def test_ask_and_tap_an_option() -> None:
     webchat.setup(app)
     runner = web.AppRunner(app)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     try:
