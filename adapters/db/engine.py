@@ -18,11 +18,16 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             # Let SQLAlchemy, not the driver, open transactions (see _begin_immediate).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=5000")  # first: inside WeChat's 5 s budget
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL is stored in the file, so only a new database needs switching. Asking
+            # every new connection to switch made it contend for a lock the busy timeout
+            # does not cover: another instance's connection failed with "database is locked".
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: commits skip fsync (durable at checkpoints), still crash-safe.
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")  # inside WeChat's 5 s budget
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
