@@ -6,8 +6,8 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from adapters.db.engine import make_engine
 from adapters.db.tables import metadata
 
 config = context.config
@@ -25,7 +25,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = make_engine(url)  # the same connection set-up as the app: a new SQLite file starts in WAL
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
