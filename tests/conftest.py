@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_KB = ROOT.parent / "shared" / "kb"
 DEMO = ROOT / "knowledge" / "seed"
 PG_URL = os.environ.get("BANSHI_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("BANSHI_TEST_REDIS_URL", "")  # Redis-backed state and dedup, in CI
 
 BACKENDS = [
     "sqlite",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,45 +14,59 @@ from adapters.db import migrate
 from adapters.db.dialogue_store import SqlDialogueStore
 from adapters.db.engine import make_engine
 from bot.state import Conversation, DialogueStore, MemoryStore, StateKey
-from tests.conftest import PG_URL, _create_pg_database, _drop_pg_database
+from tests.conftest import PG_URL, REDIS_URL, _create_pg_database, _drop_pg_database
 
-REDIS_URL = os.environ.get("BANSHI_TEST_REDIS_URL", "")
+BACKENDS = [
+    "memory",
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="BANSHI_TEST_DATABASE_URL not set")),
+    pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="BANSHI_TEST_REDIS_URL not set")),
+]
 
 
-@pytest.fixture(
-    params=[
-        "memory",
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="BANSHI_TEST_DATABASE_URL not set")),
-        pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="BANSHI_TEST_REDIS_URL not set")),
-    ]
-)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DialogueStore]:
-    if request.param == "memory":
-        yield MemoryStore()
+@contextlib.asynccontextmanager
+async def _stores(backend: str, tmp_path: Path, count: int) -> AsyncIterator[list[DialogueStore]]:
+    """`count` stores over one backend, as `count` app instances would have."""
+    if backend == "memory":
+        yield [MemoryStore() for _ in range(count)]
         return
-    if request.param == "redis":
+    if backend == "redis":
         from adapters.redis.dialogue_store import RedisDialogueStore
 
-        redis_store = RedisDialogueStore.from_url(REDIS_URL, prefix=f"test-{uuid.uuid4().hex[:8]}", ttl=60)
+        prefix = f"test-{uuid.uuid4().hex[:8]}"
+        redis_stores = [RedisDialogueStore.from_url(REDIS_URL, prefix=prefix, ttl=60) for _ in range(count)]
         try:
-            yield redis_store
+            yield list(redis_stores)
         finally:
-            await redis_store.close()
+            for redis_store in redis_stores:
+                await redis_store.close()
         return
     name = ""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
     else:
         url, name = await _create_pg_database()
     await asyncio.to_thread(migrate.upgrade, url)
-    engine = make_engine(url)
+    engines = [make_engine(url) for _ in range(count)]
     try:
-        yield SqlDialogueStore(engine)
+        yield [SqlDialogueStore(engine) for engine in engines]
     finally:
-        await engine.dispose()
+        for engine in engines:
+            await engine.dispose()
         if name:
             await _drop_pg_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DialogueStore]:
+    async with _stores(request.param, tmp_path, 1) as stores:
+        yield stores[0]
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b != "memory"])
+async def twins(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[DialogueStore]]:
+    async with _stores(request.param, tmp_path, 2) as stores:
+        yield stores
 
 
 KEY = StateKey("wechat:o-alice")
@@ -109,3 +123,34 @@ async def test_locks_of_different_users_do_not_block_each_other(store: DialogueS
         pass
     async with asyncio.timeout(2), store.lock(KEY):  # released after use
         pass
+
+
+async def test_lock_serialises_two_instances_sharing_the_store(twins: list[DialogueStore]) -> None:
+    """Two app instances, one user: each turn sees the state the other one saved."""
+    await twins[0].set(KEY, Conversation(answers={"n": "0"}))
+
+    async def bump(store: DialogueStore) -> None:
+        async with store.lock(KEY):
+            state = await store.get(KEY)
+            assert state is not None
+            await asyncio.sleep(0.001)
+            state.answers["n"] = str(int(state.answers["n"]) + 1)
+            await store.set(KEY, state)
+
+    await asyncio.gather(*(bump(twins[i % 2]) for i in range(10)))
+    for store in twins:
+        final = await store.get(KEY)
+        assert final is not None and final.answers["n"] == "10"
+
+
+async def test_state_set_inside_the_lock_is_saved_on_release_and_delete_wins(store: DialogueStore) -> None:
+    async with store.lock(KEY):
+        await store.set(KEY, Conversation(item="A"))
+        inside = await store.get(KEY)
+        assert inside is not None and inside.item == "A"
+    loaded = await store.get(KEY)
+    assert loaded is not None and loaded.item == "A"
+    async with store.lock(KEY):
+        await store.delete(KEY)
+        assert await store.get(KEY) is None
+    assert await store.get(KEY) is None

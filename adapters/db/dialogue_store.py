@@ -5,9 +5,8 @@ instances never collide), with an expiry so a crashed instance can't block a cit
 more than `lock_ttl` seconds. It works the same on SQLite and PostgreSQL; a
 process-local lock in front keeps one instance from polling the table against itself.
 
-A message costs two transactions, not five: taking the lock also reads the state, and
-the state written while the lock is held is saved in the same transaction that releases
-it. (A context variable carries the held lock from `lock()` to `get()`/`set()`.)
+A message costs two transactions, not five (adapters/held.py): taking the lock also
+reads the state, and releasing it writes the state the turn set.
 """
 
 from __future__ import annotations
@@ -18,28 +17,16 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextvars import ContextVar
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.db.tables import dialogue_locks, dialogue_state
 from adapters.db.upsert import upsert_statement
+from adapters.held import Held, LocalLocks, hold, holding
 from bot.state import Conversation, StateKey
 
 log = logging.getLogger("banshi.dialogue")
-
-
-@dataclass
-class _Held:
-    key: StateKey
-    owner: str
-    raw: str | None  # the state as read when the lock was taken
-    pending: Conversation | None = None  # set() while held: written on release
-
-
-_held: ContextVar[_Held | None] = ContextVar("banshi_dialogue_lock", default=None)
 
 
 class SqlDialogueStore:
@@ -47,24 +34,18 @@ class SqlDialogueStore:
         self._engine = engine
         self._lock_ttl = lock_ttl
         self._lock_wait = lock_wait
-        self._local: dict[StateKey, tuple[asyncio.Lock, list[int]]] = {}  # lock, [users of it]
-
-    def _holding(self, key: StateKey) -> _Held | None:
-        held = _held.get()
-        return held if held is not None and held.key == key else None
+        self._local = LocalLocks()
 
     async def get(self, key: StateKey) -> Conversation | None:
-        held = self._holding(key)
+        held = holding(key)
         if held is not None:
-            if held.pending is not None:
-                return held.pending
-            return Conversation.from_json(held.raw) if held.raw is not None else None
+            return held.current()
         async with self._engine.connect() as conn:
             raw = await _read(conn, key)
         return Conversation.from_json(raw) if raw is not None else None
 
     async def set(self, key: StateKey, state: Conversation) -> None:
-        held = self._holding(key)
+        held = holding(key)
         if held is not None:
             held.pending = state
             return
@@ -72,25 +53,20 @@ class SqlDialogueStore:
             await _write(conn, key, state)
 
     async def delete(self, key: StateKey) -> None:
-        held = self._holding(key)
+        held = holding(key)
         if held is not None:
-            held.pending, held.raw = None, None
+            held.forget()
         async with self._engine.begin() as conn:
             await conn.execute(delete(dialogue_state).where(dialogue_state.c.key == key.text))
 
     @contextlib.asynccontextmanager
     async def lock(self, key: StateKey) -> AsyncIterator[None]:
-        local, users = self._local.setdefault(key, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with local:
-                owner = uuid.uuid4().hex
-                held = _Held(key, owner, await self._acquire(key, owner))
-                token = _held.set(held)
+        async with self._local(key):
+            owner = uuid.uuid4().hex
+            with hold(Held(key, owner, await self._acquire(key, owner))) as held:
                 try:
                     yield
                 finally:
-                    _held.reset(token)
                     async with self._engine.begin() as conn:
                         if held.pending is not None:
                             await _write(conn, key, held.pending)
@@ -99,10 +75,6 @@ class SqlDialogueStore:
                                 dialogue_locks.c.key == key.text, dialogue_locks.c.owner == owner
                             )
                         )
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                del self._local[key]  # one lock per active user, not per user ever seen
 
     async def _acquire(self, key: StateKey, owner: str) -> str | None:
         """Take the lock row and read the state in one transaction; returns the raw state."""
