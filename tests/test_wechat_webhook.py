@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,6 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.types import Article, Articles, Handoff, Option, Options, Reply, Text
+from tests.conftest import REDIS_URL
 from tests.fakes_wechat import (  # noqa: F401 - *_fixture are fixtures
     ACCOUNT,
     AES_KEY,
@@ -235,11 +237,19 @@ async def test_a_failing_bot_is_answered_success_not_500(start: Any, sqlite_url:
     assert await post(client, Signer(), text_xml("hi")) == (200, "success")
 
 
-async def test_concurrent_deliveries_are_handled_once_across_two_instances(start: Any, database_url: str) -> None:
+@pytest.mark.parametrize(
+    "dedup",
+    ["database", pytest.param("redis", marks=pytest.mark.skipif(not REDIS_URL, reason="BANSHI_TEST_REDIS_URL not set"))],
+)
+async def test_concurrent_deliveries_are_handled_once_across_two_instances(
+    start: Any, database_url: str, dedup: str
+) -> None:
     bot = EchoBot(delay=0.2)  # both instances share this bot so we count every handling
-    one = await start(wechat_app(bot, wechat_settings(database_url)))
-    two = await start(wechat_app(bot, wechat_settings(database_url)))
-    xml = text_xml("重复的问题", msg_id=7000000000000000001)
+    settings = wechat_settings(database_url, redis_url=REDIS_URL if dedup == "redis" else "")
+    one = await start(wechat_app(bot, settings))
+    two = await start(wechat_app(bot, settings))
+    unique = random.randrange(10**15, 10**16)  # Redis outlives the test: never reuse a MsgId
+    xml = text_xml("重复的问题", msg_id=7 * 10**18 + unique)
     s = Signer()
     results = await asyncio.gather(post(one, s, xml), post(two, s, xml), post(one, s, xml))
     assert len(bot.seen) == 1
@@ -249,7 +259,7 @@ async def test_concurrent_deliveries_are_handled_once_across_two_instances(start
     # a retry after the answer gets the same answer, still without a second handling
     assert await post(two, s, xml) == results[0]
     # events are deduplicated by user and time
-    event = event_xml("CLICK", "MENU_HOURS", create_time=1700000000)
+    event = event_xml("CLICK", "MENU_HOURS", create_time=1700000000 + unique % 10**8)
     await asyncio.gather(post(one, s, event), post(two, s, event))
     assert len(bot.seen) == 2
 

@@ -40,9 +40,9 @@ def setup(app: web.Application, settings: Settings) -> None:
         deliveries: DeliveryLog
         sql_log = SqlDeliveryLog(engine)
         if settings.redis_url:
-            from redis.asyncio import Redis
+            from adapters.redis.line import RedisLine
 
-            redis = Redis.from_url(settings.redis_url)
+            redis = RedisLine(settings.redis_url)
             deliveries = RedisDeliveryLog(redis)
         else:
             deliveries = sql_log
@@ -75,7 +75,7 @@ def setup(app: web.Application, settings: Settings) -> None:
                     await pruner
             await session.close()
             if redis is not None:
-                await redis.aclose()
+                await redis.close()
             if own_engine:
                 await engine.dispose()
 

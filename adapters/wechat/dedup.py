@@ -12,13 +12,13 @@ import asyncio
 import time
 from typing import Protocol
 
-from redis.asyncio import Redis
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.tables import wechat_deliveries
+from adapters.redis.line import RedisLine
 
 KEEP_SECONDS = 3600  # WeChat's retries end within ~15 s; an hour is a wide margin
 
@@ -140,22 +140,23 @@ class SqlDeliveryLog:
 
 
 class RedisDeliveryLog:
-    """Claims as `SET NX` with an expiry: Redis decides who was first and forgets later."""
+    """Claims as `SET NX` with an expiry: Redis decides who was first and forgets later.
+    Concurrent deliveries share one connection (adapters/redis/line.py)."""
 
     PENDING = ""
 
-    def __init__(self, redis: Redis, prefix: str = "banshi:wechat:delivery:") -> None:
+    def __init__(self, redis: RedisLine, prefix: str = "banshi:wechat:delivery:") -> None:
         self.redis = redis
         self.prefix = prefix
 
     async def claim(self, key: str) -> bool:
-        return bool(await self.redis.set(self.prefix + key, self.PENDING, nx=True, ex=KEEP_SECONDS))
+        return bool(await self.redis.execute("SET", self.prefix + key, self.PENDING, "NX", "EX", KEEP_SECONDS))
 
     async def finish(self, key: str, body: str) -> None:
-        await self.redis.set(self.prefix + key, body, xx=True, ex=KEEP_SECONDS)
+        await self.redis.execute("SET", self.prefix + key, body, "XX", "EX", KEEP_SECONDS)
 
     async def answer(self, key: str) -> str | None:
-        raw = await self.redis.get(self.prefix + key)
+        raw = await self.redis.execute("GET", self.prefix + key)
         if raw is None:
             return None
         body = raw.decode() if isinstance(raw, bytes) else str(raw)
