@@ -137,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web service")
     serve.add_argument("--host", help="listen address (BANSHI_HOST)")
     serve.add_argument("--port", type=int, help="listen port (BANSHI_PORT)")
+    serve.add_argument("--workers", type=int, help="worker processes, one per core (BANSHI_WORKERS)")
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="apply migrations (Alembic)")
@@ -179,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         overrides = {}
         if args.command == "serve":
-            overrides = {"host": args.host, "port": args.port}
+            overrides = {"host": args.host, "port": args.port, "workers": args.workers}
         settings = Settings.from_env(**overrides)
     except SettingsError as e:
         print(f"banshi: configuration error: {e}", file=sys.stderr)
@@ -276,16 +277,10 @@ async def _understand(settings: Settings, as_json: bool) -> int:
 
 
 def _serve(settings: Settings) -> int:
+    from adapters.web.server import serve
+
     log.info("starting", extra={"settings": settings.describe()})
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=None,
-        shutdown_timeout=10,
-        print=lambda text: log.info(text.strip()),
-    )
-    return 0
+    return serve(settings, create_app)
 
 
 async def _kb_import(settings: Settings, files: list[Path], check: bool) -> int:

@@ -61,6 +61,13 @@ def _non_negative(text: str) -> int:
     return number
 
 
+def _workers(text: str) -> int:
+    workers = int(text)
+    if not 1 <= workers <= 64:
+        raise ValueError("must be 1..64")
+    return workers
+
+
 def _positive_float(text: str) -> float:
     number = float(text)
     if number <= 0:
@@ -158,6 +165,7 @@ class Settings:
     redis_url: str = field(default="", metadata={"env": "BANSHI_REDIS_URL", "parse": str})
     host: str = field(default="127.0.0.1", metadata={"env": "BANSHI_HOST", "parse": str})
     port: int = field(default=8080, metadata={"env": "BANSHI_PORT", "parse": _port})
+    workers: int = field(default=1, metadata={"env": "BANSHI_WORKERS", "parse": _workers})
     log_level: str = field(default="INFO", metadata={"env": "BANSHI_LOG_LEVEL", "parse": _log_level})
     public_url: str = field(default="", metadata={"env": "BANSHI_PUBLIC_URL", "parse": _url})
     catalog_poll_seconds: float = field(
@@ -249,7 +257,15 @@ class Settings:
             except ValueError as e:
                 shown = "(hidden)" if isinstance(f.default, Secret) else repr(raw)
                 raise SettingsError(f"{name}={shown} is not valid: {e}") from None
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        parsers = {f.name: (f.metadata["env"], f.metadata["parse"]) for f in fields(cls)}
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            flag, parse = parsers[key]
+            try:  # a flag is checked like the variable it stands for
+                values[key] = parse(str(value)) if isinstance(value, int | float | str) else value
+            except ValueError as e:
+                raise SettingsError(f"{flag} (from the command line) {value!r} is not valid: {e}") from None
         return cls(**values)
 
     def __repr__(self) -> str:

@@ -1,15 +1,16 @@
 """Load test of POST /wechat: signed text questions under concurrency, msg/s and p50/p99.
 
 Starts two servers on this machine and drives both the same way in one run:
-- Banshi: `create_app(settings)` from app.py (the full path: middleware, signature check,
-  wechatpy parsing, shared dedup in the database or Redis, the bot under its budget,
-  rendering), one process. When create_app does not yet put a bot in app[BOT], an
-  instant echo bot is used and the report says so.
+- Banshi: `app.py serve` as deployed (the full path: middleware, signature check,
+  wechatpy parsing, shared dedup in the database or Redis, the bot under its budget with
+  its state and transcript, rendering), with `--workers` processes. `--fake-bot` measures
+  the channel alone: one process whose bot is an instant echo.
 - WeRoBot: an empty echo bot (bench/werobot_echo.py) under gunicorn, one worker, from a
   separate virtualenv (default /tmp/werobot-venv).
 
     .venv/bin/python bench/wechat_load.py [--messages 5000] [--concurrency 50]
-        [--dedup sqlite|postgresql|redis] [--pg-url postgresql://postgres@127.0.0.1:5432/test]
+        [--dedup sqlite|postgresql|redis] [--state sql|redis|memory] [--workers 2]
+        [--pg-url postgresql://postgres@127.0.0.1:5432/test] [--fake-bot]
 """
 
 from __future__ import annotations
@@ -175,6 +176,7 @@ def main() -> int:
     parser.add_argument("--fake-bot", action="store_true", help="echo bot instead of the real dispatcher")
     parser.add_argument("--state", choices=("sql", "redis", "memory"), default="sql",
                         help="BANSHI_STATE_BACKEND of the measured app")
+    parser.add_argument("--workers", type=int, default=1, help="BANSHI_WORKERS of the measured app")
     parser.add_argument("--werobot-venv", type=Path, default=Path("/tmp/werobot-venv"))
     parser.add_argument("--serve-banshi", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
@@ -194,12 +196,21 @@ def main() -> int:
                    env={**os.environ, "BANSHI_DATABASE_URL": database_url, "BANSHI_DATA_DIR": str(tmp)})
     banshi_port, werobot_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    banshi = subprocess.Popen(
-        [sys.executable, __file__, "--serve-banshi", str(banshi_port), "--database-url", database_url,
-         "--dedup", args.dedup, "--state", args.state, "--redis-url", args.redis_url,
-         *(["--fake-bot"] if args.fake_bot else [])],
-        env=env, stderr=subprocess.DEVNULL,
-    )
+    if args.fake_bot:
+        banshi = subprocess.Popen(
+            [sys.executable, __file__, "--serve-banshi", str(banshi_port), "--database-url", database_url,
+             "--dedup", args.dedup, "--state", args.state, "--redis-url", args.redis_url, "--fake-bot"],
+            env=env, stderr=subprocess.DEVNULL,
+        )
+    else:
+        redis_url = args.redis_url if "redis" in (args.dedup, args.state) else ""
+        banshi = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "serve"],
+            env={**env, "BANSHI_DATABASE_URL": database_url, "BANSHI_REDIS_URL": redis_url,
+                 "BANSHI_STATE_BACKEND": args.state, "BANSHI_WECHAT_TOKEN": TOKEN, "BANSHI_LOG_LEVEL": "WARNING",
+                 "BANSHI_PORT": str(banshi_port), "BANSHI_WORKERS": str(args.workers), "BANSHI_DATA_DIR": str(tmp)},
+            stderr=subprocess.DEVNULL,
+        )
     werobot = subprocess.Popen(
         [str(args.werobot_venv / "bin" / "gunicorn"), "-w", "1", "-b", f"127.0.0.1:{werobot_port}",
          "--chdir", str(ROOT / "bench"), "--log-level", "warning", "werobot_echo:app"],
@@ -214,7 +225,9 @@ def main() -> int:
             await wait_up(werobot_url)
             return [
                 await drive("werobot (gunicorn, 1 worker)", werobot_url, args.messages, args.concurrency, first),
-                await drive(f"banshi (dedup {args.dedup}, state {args.state})", banshi_url, args.messages, args.concurrency,
+                await drive(f"banshi (dedup {args.dedup}, state {args.state}, "
+                            f"{1 if args.fake_bot else args.workers} worker{'s' if args.workers > 1 else ''}"
+                            f"{', echo bot' if args.fake_bot else ''})", banshi_url, args.messages, args.concurrency,
                             first + 10_000_000),
             ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from aiohttp import web
 from sqlalchemy import text
@@ -26,6 +27,7 @@ async def healthz(request: web.Request) -> web.Response:
         {
             "status": "ok",
             "database": "ok",
+            "pid": os.getpid(),  # which worker answered (BANSHI_WORKERS > 1)
             "catalog": {
                 "revision": snapshot.catalog.revision,
                 "items": len(snapshot.catalog.items),
