@@ -85,6 +85,19 @@ def test_bundles_are_preferred_when_the_question_asks_for_everything(index: Sear
     assert index.search("药品经营许可证零售核发").results[0].kind == "item"
 
 
+@pytest.mark.parametrize("question", ["开餐馆需要哪些许可", "开饭店 一站式", "想开个药店 手续有哪些"])
+def test_asking_for_every_permit_or_a_one_stop_service_is_a_bundle_cue(index: SearchIndex, question: str) -> None:
+    assert index.search(question).results[0].kind == "bundle"
+
+
+def test_words_asking_about_any_item_do_not_count_against_the_question(index: SearchIndex) -> None:
+    # 提交/资料/条件 ask about papers and rules every item has: kept, they would lower the
+    # coverage of every item alike and so the confidence of a right first hit.
+    keys = index.question_keys("居民身份证换领需要提交哪些资料和条件")
+    assert not {"w提交", "w资料", "w条件"} & set(keys) and "w居民身份证" in keys
+    assert first(index.search("居民身份证换领需要提交哪些资料和条件")) == "GA-0009"
+
+
 def test_a_typo_is_not_held_against_the_question() -> None:
     idx = SearchIndex.build(small(Item(code="V", name="往来港澳签注"), Item(code="W", name="烟草专卖零售许可证延续")))
     typo, right = idx.search("港澳签住要多久"), idx.search("港澳签注要多久")  # 签住 sounds as 签注
