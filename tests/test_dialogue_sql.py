@@ -52,3 +52,19 @@ async def test_two_instances_share_state_and_the_records_are_masked(database_url
         assert all("13812345678" not in t.text and "199001011234" not in t.text for t in turns)
     finally:
         await engine.dispose()
+
+
+async def test_the_48_hour_window_keeps_each_users_latest_message_across_batches(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        first, second = SqlJournal(engine, flush_every=60), SqlJournal(engine, flush_every=60)
+        for user, at in (("wechat:a", 100.0), ("wechat:b", 200.0), ("wechat:c", 300.0)):
+            await first.record_user_activity(user, at)
+        await first.flush()  # one batch, three users
+        await second.record_user_activity("wechat:a", 50.0)  # an instance that is behind
+        await second.record_user_activity("wechat:b", 250.0)
+        await second.flush()
+        assert [await first.last_activity(u) for u in ("wechat:a", "wechat:b", "wechat:c", "wechat:d")] == [
+            100.0, 250.0, 300.0, None]
+    finally:
+        await engine.dispose()

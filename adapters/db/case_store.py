@@ -9,7 +9,7 @@ same case never lose an event.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -133,7 +133,7 @@ class SqlCaseStore:
 
     async def record_user_activity(self, user: str, at: float) -> None:
         async with self.engine.begin() as conn:
-            await touch_activity(conn, user, at)
+            await touch_activity(conn, {user: at})
 
     async def last_activity(self, user: str) -> float | None:
         async with self.engine.connect() as conn:
@@ -164,11 +164,12 @@ class SqlCaseStore:
 # The 48-hour window's table, shared with the batched journal (adapters/db/journal.py).
 
 
-async def touch_activity(conn: AsyncConnection, user: str, at: float) -> None:
-    """One statement: instances racing on a new user cannot collide, and an older
-    timestamp never overwrites a newer one."""
-    statement = upsert_statement(conn, user_activity, where=user_activity.c.last_at < at)
-    await conn.execute(statement, {"user_key": user, "last_at": at})
+async def touch_activity(conn: AsyncConnection, last_at: Mapping[str, float]) -> None:
+    """One statement for all users: instances racing on a new user cannot collide, and
+    an older timestamp never overwrites a newer one."""
+    if last_at:
+        statement = upsert_statement(conn, user_activity, only_if_greater="last_at")
+        await conn.execute(statement, [{"user_key": user, "last_at": at} for user, at in last_at.items()])
 
 
 async def read_activity(conn: AsyncConnection, user: str) -> float | None:

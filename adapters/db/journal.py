@@ -83,8 +83,7 @@ class SqlJournal:
                 async with self._engine.begin() as conn:
                     for table, batch in rows.items():
                         await conn.execute(insert(table), batch)
-                    for user, at in activity.items():
-                        await touch_activity(conn, user, at)
+                    await touch_activity(conn, activity)
             except Exception:
                 for table, batch in rows.items():  # keep them for the next try
                     self._rows.setdefault(table, [])[:0] = batch

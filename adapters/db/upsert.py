@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def upsert_statement(conn: AsyncConnection, table: Table, *, update: list[str] | None = None,
-                     where: ColumnElement[bool] | None = None) -> Any:
+                     where: ColumnElement[bool] | None = None, only_if_greater: str = "") -> Any:
     """`INSERT … ON CONFLICT (primary key) DO UPDATE` (of `update`, default all other columns).
 
-    The statement's `excluded` row is the one being inserted; `where` may refer to it
-    through `statement.excluded` by calling this twice, so it takes the table's columns.
+    `where` limits the update with values fixed in the statement; `only_if_greater` names
+    a column whose stored value must be below the inserted one (`excluded`), which keeps
+    one statement for many rows (executemany) where `where` could not.
     """
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -22,6 +23,9 @@ def upsert_statement(conn: AsyncConnection, table: Table, *, update: list[str] |
     statement = dialect_insert(table)
     keys = [c.name for c in table.primary_key.columns]
     columns = update if update is not None else [c.name for c in table.columns if c.name not in keys]
+    if only_if_greater:
+        newer = table.c[only_if_greater] < statement.excluded[only_if_greater]
+        where = newer if where is None else where & newer
     return statement.on_conflict_do_update(
         index_elements=keys, set_={c: statement.excluded[c] for c in columns}, where=where
     )
