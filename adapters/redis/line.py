@@ -5,8 +5,9 @@ with the state, save the state and release, record the answer). Through redis-py
 each call cost the process about 0.1 ms of CPU — more than Redis spends on it — because
 each takes a connection, builds objects and waits for its own wake-up. RESP answers in
 order, so a single connection can carry the commands of every concurrent request: each
-is written at once (the kernel coalesces them), replies are parsed in C by hiredis as
-they arrive and handed to the waiting callers in order. A lost connection fails the
+goes out with the others issued in the same turn of the event loop (one write, not
+one per command), replies are parsed in C by hiredis as they arrive and handed to the
+waiting callers in order. A lost connection fails the
 callers waiting on it plainly and the next command reconnects.
 """
 
@@ -33,6 +34,18 @@ class _Protocol(asyncio.Protocol):
         self.waiting: deque[asyncio.Future[Any]] = deque()
         self.transport: asyncio.Transport | None = None
         self.lost: Exception | None = None
+        self.outgoing: list[bytes] = []
+
+    def send(self, command: bytes) -> None:
+        """Queue a command; the first one of this loop turn schedules the write of all."""
+        if not self.outgoing:
+            asyncio.get_running_loop().call_soon(self._write)
+        self.outgoing.append(command)
+
+    def _write(self) -> None:
+        data, self.outgoing = b"".join(self.outgoing), []
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -105,7 +118,7 @@ class RedisLine:
         if protocol.lost is not None or protocol.transport is None or protocol.transport.is_closing():
             raise RedisLineError("connection to Redis lost")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        protocol.transport.write(_encode(args))
+        protocol.send(_encode(args))
         protocol.waiting.append(future)
         return future
 
