@@ -38,12 +38,13 @@ def setup(app: web.Application, settings: Settings) -> None:
         engine = make_engine(settings.database_url) if own_engine else app[ENGINE]
         redis = None
         deliveries: DeliveryLog
-        sql_log = SqlDeliveryLog(engine)
+        lease = settings.wechat_budget_seconds + 1.0  # the owner has answered by then, if alive
+        sql_log = SqlDeliveryLog(engine, lease=lease)
         if settings.redis_url:
             from adapters.redis.line import RedisLine
 
             redis = RedisLine(settings.redis_url)
-            deliveries = RedisDeliveryLog(redis)
+            deliveries = RedisDeliveryLog(redis, lease=lease)
         else:
             deliveries = sql_log
         session = aiohttp.ClientSession()

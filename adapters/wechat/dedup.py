@@ -4,12 +4,17 @@ WeChat re-sends a message it got no answer for within 5 s, up to three deliverie
 they may land on different instances. The first instance to *claim* a delivery key runs
 the bot; it then records the body it answered. Every other copy waits for that body and
 answers the very same thing, so the citizen sees one reply and the bot runs once.
+
+A claim is a lease: the owner answers within its budget (with `success` at worst), so a
+claim still unanswered `lease` seconds later belongs to an instance that died or hung,
+and the next retry takes it over instead of leaving the citizen without any answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import bindparam, delete, select, update
@@ -21,13 +26,15 @@ from adapters.db.tables import wechat_deliveries
 from adapters.redis.line import RedisLine
 
 KEEP_SECONDS = 3600  # WeChat's retries end within ~15 s; an hour is a wide margin
+LEASE_SECONDS = 5.0  # the default budget (4 s) and a margin: later than this, the owner is gone
 
 
 class DeliveryLog(Protocol):
     """Who handles a delivery, and what was answered to it."""
 
     async def claim(self, key: str) -> bool:
-        """True for exactly one caller per key across all instances."""
+        """True for exactly one caller per key across all instances (and for a caller
+        taking over a claim left unanswered past its lease)."""
 
     async def finish(self, key: str, body: str) -> None:
         """Record the body answered to the claimed delivery."""
@@ -60,8 +67,11 @@ class SqlDeliveryLog:
     concurrent requests never spin on the database lock.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, lease: float = LEASE_SECONDS,
+                 clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
+        self.lease = lease
+        self.clock = clock
         self._insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(engine.dialect.name, pg_insert)
         self._pending: list[tuple[str, str | None, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -103,7 +113,7 @@ class SqlDeliveryLog:
 
     async def _commit(self, batch: list[tuple[str, str | None, asyncio.Future[bool]]]) -> set[str]:
         """One transaction for the batch; the claimed keys this batch won."""
-        now = time.time()
+        now = self.clock()
         claims = list(dict.fromkeys(key for key, body, _ in batch if body is None))
         answers = [{"k": key, "b": body} for key, body, _ in batch if body is not None]
         won: set[str] = set()
@@ -116,6 +126,16 @@ class SqlDeliveryLog:
                     .returning(wechat_deliveries.c.key)
                 )
                 won = set((await conn.execute(stmt)).scalars())
+                taken = [k for k in claims if k not in won]
+                if taken:  # claims whose owner never answered: take them over
+                    stale = (
+                        update(wechat_deliveries)
+                        .where(wechat_deliveries.c.key.in_(taken), wechat_deliveries.c.body.is_(None),
+                               wechat_deliveries.c.created_at < now - self.lease)
+                        .values(created_at=now)
+                        .returning(wechat_deliveries.c.key)
+                    )
+                    won |= set((await conn.execute(stale)).scalars())
             if answers:
                 await conn.execute(
                     update(wechat_deliveries)
@@ -134,23 +154,40 @@ class SqlDeliveryLog:
     async def prune(self, keep_seconds: float = KEEP_SECONDS) -> int:
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                delete(wechat_deliveries).where(wechat_deliveries.c.created_at < time.time() - keep_seconds)
+                delete(wechat_deliveries).where(wechat_deliveries.c.created_at < self.clock() - keep_seconds)
             )
             return result.rowcount or 0
 
 
+# KEYS: delivery · ARGV: pending marker, stale-before time, keep seconds → 1 if claimed
+_CLAIM = """
+local v = redis.call('GET', KEYS[1])
+if v and not (string.sub(v, 1, 8) == 'pending:' and tonumber(string.sub(v, 9)) < tonumber(ARGV[2])) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+
 class RedisDeliveryLog:
-    """Claims as `SET NX` with an expiry: Redis decides who was first and forgets later.
-    Concurrent deliveries share one connection (adapters/redis/line.py)."""
+    """Claims as a script (set if absent, or pending past the lease): Redis decides who was
+    first and forgets later. Concurrent deliveries share one connection (adapters/redis/line.py)."""
 
-    PENDING = ""
+    PENDING = "pending:"  # + claim time; a body is XML or `success`, never this
 
-    def __init__(self, redis: RedisLine, prefix: str = "banshi:wechat:delivery:") -> None:
+    def __init__(self, redis: RedisLine, prefix: str = "banshi:wechat:delivery:", lease: float = LEASE_SECONDS,
+                 clock: Callable[[], float] = time.time) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.lease = lease
+        self.clock = clock
 
     async def claim(self, key: str) -> bool:
-        return bool(await self.redis.execute("SET", self.prefix + key, self.PENDING, "NX", "EX", KEEP_SECONDS))
+        now = self.clock()
+        claimed = await self.redis.eval(_CLAIM, [self.prefix + key], [f"{self.PENDING}{now:.3f}", now - self.lease,
+                                                                       KEEP_SECONDS])
+        return bool(claimed)
 
     async def finish(self, key: str, body: str) -> None:
         await self.redis.execute("SET", self.prefix + key, body, "XX", "EX", KEEP_SECONDS)
@@ -160,4 +197,4 @@ class RedisDeliveryLog:
         if raw is None:
             return None
         body = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return body or None
+        return None if body.startswith(self.PENDING) else body
