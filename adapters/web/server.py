@@ -32,7 +32,8 @@ MAX_QUICK_EXITS = 3  # in a row: give up instead of restarting forever
 
 def serve(settings: Settings, make_app: Callable[[Settings], web.Application]) -> int:
     sock = socket.create_server((settings.host, settings.port), backlog=2048)
-    log.info("listening", extra={"host": settings.host, "port": settings.port, "workers": settings.workers})
+    log.info(f"serving on http://{settings.host}:{settings.port}/ (web chat at /, WeChat at /wechat)",
+             extra={"workers": settings.workers})
     if settings.workers == 1:
         _run(make_app(settings), sock)
         return 0
