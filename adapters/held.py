@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from bot.state import Conversation, StateKey
+
+log = logging.getLogger("banshi.dialogue")
+_background: set[asyncio.Task[Any]] = set()
 
 
 @dataclass
@@ -54,6 +59,37 @@ def hold(held: Held) -> Iterator[Held]:
         _held.reset(token)
 
 
+async def release(attempt: Callable[[], Awaitable[bool]], key: StateKey) -> None:
+    """Save the turn's state and free the lock, trying twice; never raise.
+
+    `attempt` returns False when the lock had expired and another turn holds it: that
+    turn's state is newer, so this one is not written. A store that fails twice costs
+    this turn its state, never the citizen the reply already made (the lock expires).
+    """
+    for last in (False, True):
+        try:
+            if not await attempt():
+                log.warning("turn too slow: its lock expired and another turn holds it; state not saved",
+                            extra={"key": key.text})
+            return
+        except Exception:
+            if last:
+                log.exception("could not save the state and release the lock", extra={"key": key.text})
+
+
+def release_in_background(work: Coroutine[Any, Any, Any]) -> None:
+    """For a turn cancelled right after taking the lock: free it without waiting."""
+
+    def done(task: asyncio.Task[Any]) -> None:
+        _background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not free the lock of a cancelled turn", exc_info=task.exception())
+
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+    task.add_done_callback(done)
+
+
 class LocalLocks:
     """One asyncio lock per user being served in this process, dropped when unused."""
 
@@ -70,7 +106,7 @@ class LocalLocks:
         finally:
             users[0] -= 1
             if users[0] == 0:
-                del self._locks[key]  # one lock per active user, not per user ever seen
+                self._locks.pop(key, None)  # one lock per active user, not per user ever seen
 
     def clear(self) -> None:
         self._locks.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 import pytest
@@ -95,6 +96,58 @@ def test_it_works_on_uvloop_too() -> None:
         assert loop.run_until_complete(ping()) == b"PONG"
     finally:
         loop.close()
+
+
+async def _silent_server() -> asyncio.Server:
+    """Accepts connections and never answers: a Redis that hangs."""
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+        await writer.wait_closed()
+
+    return await asyncio.start_server(swallow, "127.0.0.1", 0)
+
+
+async def test_a_stalled_redis_fails_commands_within_the_timeout() -> None:
+    server = await _silent_server()
+    port = server.sockets[0].getsockname()[1]
+    line = RedisLine(f"redis://127.0.0.1:{port}/0", command_timeout=0.3)
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(*(line.execute("PING") for _ in range(3)), return_exceptions=True)
+        assert all(isinstance(r, RedisLineError) for r in results)
+        assert time.monotonic() - started < 2
+    finally:
+        await line.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_waiting_callers_share_one_connection_attempt() -> None:
+    server = await _silent_server()  # AUTH is never answered: the connect times out
+    port = server.sockets[0].getsockname()[1]
+    line = RedisLine(f"redis://:secret@127.0.0.1:{port}/0", connect_timeout=0.3)
+    try:
+        started = time.monotonic()
+        results = await asyncio.gather(*(line.execute("PING") for _ in range(6)), return_exceptions=True)
+        assert all(isinstance(r, Exception) for r in results)
+        assert time.monotonic() - started < 1.0  # together, not 6 × 0.3 s one after another
+        with pytest.raises(RedisLineError, match="unreachable"):  # and then fail fast for a moment
+            await line.execute("PING")
+    finally:
+        await line.close()
+        server.close()
+        await server.wait_closed()
+
+
+@needs_redis
+async def test_a_closed_line_refuses_commands() -> None:
+    line = RedisLine(REDIS_URL)
+    assert await line.execute("PING") == b"PONG"
+    await line.close()
+    with pytest.raises(RedisLineError, match="closed"):
+        await line.execute("PING")
 
 
 async def test_no_server_is_a_plain_error() -> None:

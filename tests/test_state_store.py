@@ -25,7 +25,7 @@ BACKENDS = [
 
 
 @contextlib.asynccontextmanager
-async def _stores(backend: str, tmp_path: Path, count: int) -> AsyncIterator[list[DialogueStore]]:
+async def _stores(backend: str, tmp_path: Path, count: int, **options: float) -> AsyncIterator[list[DialogueStore]]:
     """`count` stores over one backend, as `count` app instances would have."""
     if backend == "memory":
         yield [MemoryStore() for _ in range(count)]
@@ -34,7 +34,7 @@ async def _stores(backend: str, tmp_path: Path, count: int) -> AsyncIterator[lis
         from adapters.redis.dialogue_store import RedisDialogueStore
 
         prefix = f"test-{uuid.uuid4().hex[:8]}"
-        redis_stores = [RedisDialogueStore.from_url(REDIS_URL, prefix=prefix, ttl=60) for _ in range(count)]
+        redis_stores = [RedisDialogueStore.from_url(REDIS_URL, prefix=prefix, ttl=60, **options) for _ in range(count)]
         try:
             yield list(redis_stores)
         finally:
@@ -49,7 +49,7 @@ async def _stores(backend: str, tmp_path: Path, count: int) -> AsyncIterator[lis
     await asyncio.to_thread(migrate.upgrade, url)
     engines = [make_engine(url) for _ in range(count)]
     try:
-        yield [SqlDialogueStore(engine) for engine in engines]
+        yield [SqlDialogueStore(engine, **options) for engine in engines]
     finally:
         for engine in engines:
             await engine.dispose()
@@ -66,6 +66,13 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 @pytest.fixture(params=[b for b in BACKENDS if b != "memory"])
 async def twins(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[DialogueStore]]:
     async with _stores(request.param, tmp_path, 2) as stores:
+        yield stores
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b != "memory"])
+async def short_locks(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[DialogueStore]]:
+    """Two instances whose locks expire after 0.3 s (a crashed or very slow turn)."""
+    async with _stores(request.param, tmp_path, 2, lock_ttl=0.3, lock_wait=3.0) as stores:
         yield stores
 
 
@@ -154,3 +161,35 @@ async def test_state_set_inside_the_lock_is_saved_on_release_and_delete_wins(sto
         await store.delete(KEY)
         assert await store.get(KEY) is None
     assert await store.get(KEY) is None
+
+
+async def test_a_turn_slower_than_its_lock_does_not_overwrite_the_newer_state(short_locks: list[DialogueStore]) -> None:
+    slow, fast = short_locks
+    await slow.set(KEY, Conversation(item="OLD"))
+    async with slow.lock(KEY):
+        state = await slow.get(KEY)
+        assert state is not None
+        async with fast.lock(KEY):  # waits for the slow turn's lock to expire, then takes it
+            await fast.set(KEY, Conversation(item="NEW"))
+        await slow.set(KEY, state)  # the slow turn ends with its stale state
+    final = await fast.get(KEY)
+    assert final is not None and final.item == "NEW"
+
+
+async def test_a_turn_cancelled_while_taking_the_lock_does_not_block_the_user(short_locks: list[DialogueStore]) -> None:
+    one, two = short_locks
+    async def turn() -> None:
+        async with one.lock(KEY):
+            pass
+
+    for delay in (0, 0.0005, 0.001, 0.002, 0.004):  # cancel at different moments of the take
+        task = asyncio.create_task(turn())
+        await asyncio.sleep(delay)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.05)  # the background release
+    started = asyncio.get_running_loop().time()
+    async with two.lock(KEY):
+        pass
+    assert asyncio.get_running_loop().time() - started < 0.25  # freed, not left to expire

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.db.tables import dialogue_locks, dialogue_state
 from adapters.db.upsert import upsert_statement
-from adapters.held import Held, LocalLocks, hold, holding
+from adapters.held import Held, LocalLocks, hold, holding, release, release_in_background
 from bot.state import Conversation, StateKey
 
 log = logging.getLogger("banshi.dialogue")
@@ -63,18 +63,31 @@ class SqlDialogueStore:
     async def lock(self, key: StateKey) -> AsyncIterator[None]:
         async with self._local(key):
             owner = uuid.uuid4().hex
-            with hold(Held(key, owner, await self._acquire(key, owner))) as held:
+            try:
+                raw = await self._acquire(key, owner)
+            except asyncio.CancelledError:  # the lock row may have been committed: free it
+                release_in_background(self._release(key, owner, None, None))
+                raise
+            with hold(Held(key, owner, raw)) as held:
                 try:
                     yield
                 finally:
-                    async with self._engine.begin() as conn:
-                        if held.pending is not None:
-                            await _write(conn, key, held.pending)
-                        await conn.execute(
-                            delete(dialogue_locks).where(
-                                dialogue_locks.c.key == key.text, dialogue_locks.c.owner == owner
-                            )
-                        )
+                    await release(lambda: self._release(key, owner, held.pending, raw), key)
+
+    async def _release(self, key: StateKey, owner: str, state: Conversation | None, read: str | None) -> bool:
+        """Free the lock and save `state`, unless our lock expired and another turn holds
+        it now or saved a newer state meanwhile (`read` is the state as the take read it)."""
+        async with self._engine.begin() as conn:
+            freed = await conn.execute(
+                delete(dialogue_locks).where(dialogue_locks.c.key == key.text, dialogue_locks.c.owner == owner)
+            )
+            if freed.rowcount != 1:
+                holder = await conn.scalar(select(dialogue_locks.c.owner).where(dialogue_locks.c.key == key.text))
+                if holder is not None or await _read(conn, key) != read:
+                    return False
+            if state is not None:
+                await _write(conn, key, state)
+        return True
 
     async def _acquire(self, key: StateKey, owner: str) -> str | None:
         """Take the lock row and read the state in one transaction; returns the raw state."""

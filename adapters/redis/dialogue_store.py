@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 
-from adapters.held import Held, LocalLocks, hold, holding
+from adapters.held import Held, LocalLocks, hold, holding, release, release_in_background
 from adapters.redis.line import RedisLine
 from bot.state import Conversation, StateKey
 
@@ -30,10 +30,18 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 return {0}
 """
-# KEYS: lock, state · ARGV: owner, state ('' = keep), state ttl (s)
+# KEYS: lock, state · ARGV: owner, state to write ('' = keep), state ttl (s), state as read at
+# the take, '1' if there was one → 0 when not written: the lock expired and another turn
+# holds it, or held it and saved a newer state meanwhile
 _RELEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder ~= ARGV[1] then
+  if holder then return 0 end
+  local now = redis.call('GET', KEYS[2])
+  if (ARGV[5] == '1' and now ~= ARGV[4]) or (ARGV[5] ~= '1' and now) then return 0 end
+end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if holder then redis.call('DEL', KEYS[1]) end
 return 1
 """
 
@@ -82,12 +90,22 @@ class RedisDialogueStore:
         keys = [self._key(key, "lock"), self._key(key)]
         async with self._local(key):
             owner = os.urandom(12).hex()
-            with hold(Held(key, owner, await self._acquire(key, keys, owner))) as held:
+            try:
+                raw = await self._acquire(key, keys, owner)
+            except asyncio.CancelledError:  # the take may have reached Redis: free it
+                release_in_background(self._redis.eval(_RELEASE, keys, [owner, "", self._ttl, "", "0"]))
+                raise
+            with hold(Held(key, owner, raw)) as held:
                 try:
                     yield
                 finally:
                     state = held.pending.to_json() if held.pending is not None else ""
-                    await self._redis.eval(_RELEASE, keys, [owner, state, self._ttl])
+                    read = [raw, "1"] if raw is not None else ["", "0"]
+
+                    async def attempt() -> bool:
+                        return bool(await self._redis.eval(_RELEASE, keys, [owner, state, self._ttl, *read]))
+
+                    await release(attempt, key)
 
     async def _acquire(self, key: StateKey, keys: list[str], owner: str) -> bytes | None:
         """Take the lock and read the state in one script; returns the raw state."""

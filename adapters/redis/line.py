@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections import deque
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
@@ -76,7 +77,7 @@ def _encode(args: tuple[Any, ...]) -> bytes:
             data = arg
         elif isinstance(arg, str):
             data = arg.encode()
-        elif isinstance(arg, int | float):
+        elif isinstance(arg, int | float) and not isinstance(arg, bool):
             data = repr(arg).encode()
         else:
             raise TypeError(f"cannot send {type(arg).__name__} to Redis")
@@ -87,7 +88,8 @@ def _encode(args: tuple[Any, ...]) -> bytes:
 class RedisLine:
     """`await line.execute("SET", key, value, "NX")` → the raw RESP reply (bytes, int, list, None)."""
 
-    def __init__(self, url: str, connect_timeout: float = 5.0) -> None:
+    def __init__(self, url: str, connect_timeout: float = 2.0, command_timeout: float = 2.0,
+                 retry_after: float = 1.0) -> None:
         parsed = urlparse(url)
         if parsed.scheme not in ("redis", ""):
             raise ValueError(f"only redis:// URLs are supported here, not {parsed.scheme}://")
@@ -97,21 +99,39 @@ class RedisLine:
         self.username = unquote(parsed.username) if parsed.username else None
         self.password = unquote(parsed.password) if parsed.password else None
         self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout  # a stalled Redis must not stall the citizen
+        self.retry_after = retry_after  # after a failed connect, fail fast this long
         self._protocol: _Protocol | None = None
-        self._connecting: asyncio.Lock | None = None
+        self._connecting: asyncio.Future[_Protocol] | None = None
+        self._failed: tuple[float, Exception] | None = None
+        self._closed = False
 
     async def execute(self, *args: Any) -> Any:
         protocol = await self._connected()
-        return await self._send(protocol, args)
+        future = self._send(protocol, args)
+        try:
+            async with asyncio.timeout(self.command_timeout):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            # Replies come in order: one overdue means the connection is stuck. Drop it;
+            # everyone waiting on it hears so, and the next command connects afresh.
+            if protocol.transport is not None:
+                protocol.transport.abort()
+            raise RedisLineError(f"Redis did not answer within {self.command_timeout} s") from None
 
     async def eval(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """A Lua script by its text (Redis caches the compiled script by its hash)."""
         return await self.execute("EVAL", script, len(keys), *keys, *args)
 
     async def close(self) -> None:
-        if self._protocol is not None and self._protocol.transport is not None:
-            self._protocol.transport.close()
-        self._protocol = None
+        """Send what is queued, then close; later commands are refused."""
+        self._closed = True
+        protocol, self._protocol = self._protocol, None
+        if protocol is not None and protocol.transport is not None:
+            if protocol.outgoing:
+                protocol.transport.write(b"".join(protocol.outgoing))
+                protocol.outgoing = []
+            protocol.transport.close()
 
     @staticmethod
     def _send(protocol: _Protocol, args: tuple[Any, ...]) -> asyncio.Future[Any]:
@@ -126,23 +146,43 @@ class RedisLine:
         protocol = self._protocol
         if protocol is not None and protocol.lost is None:
             return protocol
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:
-            if self._protocol is not None and self._protocol.lost is None:
-                return self._protocol
-            loop = asyncio.get_running_loop()
-            async with asyncio.timeout(self.connect_timeout):
-                _, protocol = await loop.create_connection(_Protocol, self.host, self.port)
-                try:
-                    if self.password is not None:
-                        auth = (self.username, self.password) if self.username else (self.password,)
-                        await self._send(protocol, ("AUTH", *auth))
-                    if self.db:
-                        await self._send(protocol, ("SELECT", self.db))
-                except BaseException:
-                    if protocol.transport is not None:
-                        protocol.transport.close()
-                    raise
-            self._protocol = protocol
-            return protocol
+        if self._closed:
+            raise RedisLineError("the Redis line is closed")
+        loop = asyncio.get_running_loop()
+        if self._failed is not None and loop.time() - self._failed[0] < self.retry_after:
+            raise RedisLineError(f"Redis unreachable: {self._failed[1]}")
+        if self._connecting is None:  # one attempt shared by every caller waiting for it
+            self._connecting = loop.create_future()
+            connecting = self._connecting
+            try:
+                self._protocol = await self._connect()
+                self._failed = None
+                connecting.set_result(self._protocol)
+            except BaseException as e:  # cancelled too: the waiters must not wait forever
+                failure = e if isinstance(e, Exception) else RedisLineError("connecting was cancelled")
+                self._failed = (loop.time(), failure) if isinstance(e, Exception) else self._failed
+                connecting.set_exception(failure)
+                connecting.exception()  # retrieved: waiters get it; no "never retrieved" noise
+                raise
+            finally:
+                self._connecting = None
+            return self._protocol
+        return await asyncio.shield(self._connecting)
+
+    async def _connect(self) -> _Protocol:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(self.connect_timeout):
+            transport, protocol = await loop.create_connection(_Protocol, self.host, self.port)
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            try:
+                if self.password is not None:
+                    auth = (self.username, self.password) if self.username else (self.password,)
+                    await self._send(protocol, ("AUTH", *auth))
+                if self.db:
+                    await self._send(protocol, ("SELECT", self.db))
+            except BaseException:
+                transport.close()
+                raise
+        return protocol
