@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.wechat.webhook import WECHAT
 from bot.types import Article, Articles, Handoff, Option, Options, Reply, Text
 from tests.conftest import REDIS_URL
 from tests.fakes_wechat import (  # noqa: F401 - *_fixture are fixtures
@@ -262,6 +263,17 @@ async def test_concurrent_deliveries_are_handled_once_across_two_instances(
     event = event_xml("CLICK", "MENU_HOURS", create_time=1700000000 + unique % 10**8)
     await asyncio.gather(post(one, s, event), post(two, s, event))
     assert len(bot.seen) == 2
+
+
+async def test_a_retry_takes_over_a_delivery_whose_first_instance_died(start: Any, database_url: str) -> None:
+    bot = EchoBot()
+    client = await start(wechat_app(bot, wechat_settings(database_url, budget=0.5)))  # lease 1 s
+    msg_id = 7 * 10**18 + random.randrange(10**15, 10**16)
+    assert await client.server.app[WECHAT].deliveries.claim(f"msg:{msg_id}")  # claimed, then the instance died
+    await asyncio.sleep(1.1)  # WeChat retries 5 s after its first delivery
+    status, body = await post(client, Signer(), text_xml("还在吗", msg_id=msg_id))
+    assert status == 200 and Signer().open_reply(body)["Content"] == "echo: 还在吗"
+    assert len(bot.seen) == 1
 
 
 async def _until(condition: Callable[[], bool], within: float = 3.0) -> None:

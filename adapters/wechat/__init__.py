@@ -38,7 +38,7 @@ def setup(app: web.Application, settings: Settings) -> None:
         engine = make_engine(settings.database_url) if own_engine else app[ENGINE]
         redis = None
         deliveries: DeliveryLog
-        lease = settings.wechat_budget_seconds + 1.0  # the owner has answered by then, if alive
+        lease = settings.wechat_budget_seconds + 0.5  # the owner has answered by then, if alive
         sql_log = SqlDeliveryLog(engine, lease=lease)
         if settings.redis_url:
             from adapters.redis.line import RedisLine

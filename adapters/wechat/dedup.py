@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import bindparam, delete, select, update
@@ -26,7 +25,7 @@ from adapters.db.tables import wechat_deliveries
 from adapters.redis.line import RedisLine
 
 KEEP_SECONDS = 3600  # WeChat's retries end within ~15 s; an hour is a wide margin
-LEASE_SECONDS = 5.0  # the default budget (4 s) and a margin: later than this, the owner is gone
+LEASE_SECONDS = 4.5  # the default budget (4 s) and a margin: later than this, the owner is gone
 
 
 class DeliveryLog(Protocol):
@@ -43,17 +42,20 @@ class DeliveryLog(Protocol):
         """The recorded body, or None while the owner is still working."""
 
 
-async def wait_for_answer(log: DeliveryLog, key: str, within: float) -> str | None:
-    """Poll for the owner's answer; None if it is not there `within` seconds."""
+async def wait_or_take_over(log: DeliveryLog, key: str, within: float) -> tuple[str | None, bool]:
+    """Poll for the owner's answer for up to `within` seconds: (answer, False); or, when the
+    owner's lease runs out first (it died), take the delivery over: (None, True)."""
     deadline = time.monotonic() + within
     pause = 0.01
     while True:
         body = await log.answer(key)
         if body is not None:
-            return body
+            return body, False
+        if await log.claim(key):
+            return None, True
         left = deadline - time.monotonic()
         if left <= 0:
-            return None
+            return None, False
         await asyncio.sleep(min(pause, left))
         pause = min(pause * 2, 0.2)
 
@@ -67,11 +69,9 @@ class SqlDeliveryLog:
     concurrent requests never spin on the database lock.
     """
 
-    def __init__(self, engine: AsyncEngine, lease: float = LEASE_SECONDS,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, engine: AsyncEngine, lease: float = LEASE_SECONDS) -> None:
         self.engine = engine
-        self.lease = lease
-        self.clock = clock
+        self.lease = lease  # by this instance's clock: keep instances' clocks in sync (NTP)
         self._insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(engine.dialect.name, pg_insert)
         self._pending: list[tuple[str, str | None, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -113,7 +113,7 @@ class SqlDeliveryLog:
 
     async def _commit(self, batch: list[tuple[str, str | None, asyncio.Future[bool]]]) -> set[str]:
         """One transaction for the batch; the claimed keys this batch won."""
-        now = self.clock()
+        now = time.time()
         claims = list(dict.fromkeys(key for key, body, _ in batch if body is None))
         answers = [{"k": key, "b": body} for key, body, _ in batch if body is not None]
         won: set[str] = set()
@@ -154,18 +154,21 @@ class SqlDeliveryLog:
     async def prune(self, keep_seconds: float = KEEP_SECONDS) -> int:
         async with self.engine.begin() as conn:
             result = await conn.execute(
-                delete(wechat_deliveries).where(wechat_deliveries.c.created_at < self.clock() - keep_seconds)
+                delete(wechat_deliveries).where(wechat_deliveries.c.created_at < time.time() - keep_seconds)
             )
             return result.rowcount or 0
 
 
-# KEYS: delivery · ARGV: pending marker, stale-before time, keep seconds → 1 if claimed
+# KEYS: delivery · ARGV: lease (s), keep (s) → 1 if claimed. Times are Redis's own clock,
+# so instances with skewed clocks agree on when a lease has run out.
 _CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local v = redis.call('GET', KEYS[1])
-if v and not (string.sub(v, 1, 8) == 'pending:' and tonumber(string.sub(v, 9)) < tonumber(ARGV[2])) then
+if v and not (string.sub(v, 1, 8) == 'pending:' and tonumber(string.sub(v, 9)) < now - tonumber(ARGV[1])) then
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+redis.call('SET', KEYS[1], string.format('pending:%.3f', now), 'EX', ARGV[2])
 return 1
 """
 
@@ -176,18 +179,13 @@ class RedisDeliveryLog:
 
     PENDING = "pending:"  # + claim time; a body is XML or `success`, never this
 
-    def __init__(self, redis: RedisLine, prefix: str = "banshi:wechat:delivery:", lease: float = LEASE_SECONDS,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, redis: RedisLine, prefix: str = "banshi:wechat:delivery:", lease: float = LEASE_SECONDS) -> None:
         self.redis = redis
         self.prefix = prefix
         self.lease = lease
-        self.clock = clock
 
     async def claim(self, key: str) -> bool:
-        now = self.clock()
-        claimed = await self.redis.eval(_CLAIM, [self.prefix + key], [f"{self.PENDING}{now:.3f}", now - self.lease,
-                                                                       KEEP_SECONDS])
-        return bool(claimed)
+        return bool(await self.redis.eval(_CLAIM, [self.prefix + key], [self.lease, KEEP_SECONDS]))
 
     async def finish(self, key: str, body: str) -> None:
         await self.redis.execute("SET", self.prefix + key, body, "XX", "EX", KEEP_SECONDS)
@@ -197,4 +195,4 @@ class RedisDeliveryLog:
         if raw is None:
             return None
         body = raw.decode() if isinstance(raw, bytes) else str(raw)
-        return None if body.startswith(self.PENDING) else body
+        return None if not body or body.startswith(self.PENDING) else body  # '' was the old marker

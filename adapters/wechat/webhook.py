@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from aiohttp import web
 from adapters.keys import BOT
 from adapters.wechat.api import WeChatApi
 from adapters.wechat.codec import Codec, Decoded, Refused
-from adapters.wechat.dedup import DeliveryLog, wait_for_answer
+from adapters.wechat.dedup import DeliveryLog, wait_or_take_over
 from adapters.wechat.inbound import delivery_key, translate
 from adapters.wechat.render import Out, passive_xml, plan
 from bot.types import Inbound, Reply
@@ -124,10 +125,15 @@ async def _answer(request: web.Request, channel: WeChatChannel, decoded: Decoded
         # Without the shared record we cannot know; answering twice beats not answering.
         log.exception("delivery log unavailable; handling without dedup", extra={"key": key})
         mine = True
+    budget = channel.budget
     if not mine:
-        body = await wait_for_answer(channel.deliveries, key, channel.budget)
-        log.info("duplicate delivery answered from the record", extra={"key": key, "found": body is not None})
-        return body or SUCCESS
+        started = time.monotonic()
+        body, mine = await wait_or_take_over(channel.deliveries, key, channel.budget)
+        if not mine:
+            log.info("duplicate delivery answered from the record", extra={"key": key, "found": body is not None})
+            return body or SUCCESS
+        budget = max(0.0, channel.budget - (time.monotonic() - started))
+        log.warning("delivery taken over: its first instance never answered", extra={"key": key})
 
     translated = translate(message)
     if translated.inbound is None:
@@ -135,17 +141,18 @@ async def _answer(request: web.Request, channel: WeChatChannel, decoded: Decoded
             log.info("wechat message not for the bot: %s", translated.note, extra={"key": key})
         body = _passive(message, plan(list(translated.own_reply), can_transfer=False), channel)
     else:
-        body = await _run_bot(request, channel, translated.inbound, message)
+        body = await _run_bot(request, channel, translated.inbound, message, budget)
     await _record(channel, key, body)
     return body
 
 
-async def _run_bot(request: web.Request, channel: WeChatChannel, inbound: Inbound, message: Any) -> str:
+async def _run_bot(request: web.Request, channel: WeChatChannel, inbound: Inbound, message: Any,
+                   budget: float) -> str:
     task = asyncio.create_task(request.app[BOT].feed(inbound))
-    done, _ = await asyncio.wait({task}, timeout=channel.budget)
+    done, _ = await asyncio.wait({task}, timeout=budget)
     if task not in done:
         log.info("bot is late; answered success, the reply will be pushed",
-                 extra={"budget": channel.budget, "kind": inbound.kind})
+                 extra={"budget": budget, "kind": inbound.kind})
         channel.spawn(_push_late(channel, task, inbound.user.id))
         return SUCCESS
     replies = task.result()  # an exception here is logged by receive() and answered `success`
