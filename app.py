@@ -68,6 +68,8 @@ def create_app(settings: Settings) -> web.Application:
                                              reviews=parts.reviews, pushes=pushes)
         app[BOT] = dispatcher
         yield
+        if wechat.WECHAT in app:  # late WeChat replies still run the bot: let them finish first
+            await app[wechat.WECHAT].drain()
         await pushes.drain()
         await store.close()
         await dispatcher.close()

@@ -169,7 +169,8 @@ async def touch_activity(conn: AsyncConnection, last_at: Mapping[str, float]) ->
     an older timestamp never overwrites a newer one."""
     if last_at:
         statement = upsert_statement(conn, user_activity, only_if_greater="last_at")
-        await conn.execute(statement, [{"user_key": user, "last_at": at} for user, at in last_at.items()])
+        # in key order: two instances flushing overlapping users lock rows in the same order
+        await conn.execute(statement, [{"user_key": user, "last_at": at} for user, at in sorted(last_at.items())])
 
 
 async def read_activity(conn: AsyncConnection, user: str) -> float | None:

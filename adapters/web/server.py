@@ -68,10 +68,10 @@ class _Supervisor:
         self.failed = False
 
     def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._stop)  # before any fork: no worker is ever orphaned
+        signal.signal(signal.SIGINT, self._stop)
         for slot in range(self.settings.workers):
             self._start(slot)
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
         quick_exits = 0
         while self.children:
             try:
@@ -93,16 +93,22 @@ class _Supervisor:
                 continue
             log.error("worker died; starting another", extra={"pid": pid, "slot": slot, "exit_code": code})
             time.sleep(0.5 * quick_exits)
-            self._start(slot)
+            if not self.stopping:  # a stop may have come during the pause
+                self._start(slot)
         self.sock.close()
         log.info("all workers stopped")
         return 1 if self.failed else 0
 
     def _start(self, slot: int) -> None:
+        # Signals wait while forking, so the new worker never runs the supervisor's handler.
+        stops = {signal.SIGTERM, signal.SIGINT}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
         pid = os.fork()
         if pid == 0:  # the worker: its own event loop, app, engine and connections
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the supervisor only, which passes it on once
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
             code = 0
             try:
                 log.info("worker starting", extra={"slot": slot})
@@ -115,9 +121,13 @@ class _Supervisor:
                     logging.shutdown()
                 os._exit(code)
         self.children[pid] = (slot, time.monotonic())
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        """Pass the first stop signal on; a second one must not cut workers' shutdown short."""
+        if self.stopping:
+            return
         self.stopping = True
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signum)
+                os.kill(pid, signal.SIGTERM)
