@@ -39,7 +39,20 @@ sys.path.insert(0, str(ROOT))
 from adapters.wechat.codec import signature  # noqa: E402
 
 TOKEN = "spamtest"
-QUESTIONS = ["身份证丢了怎么补办", "居住证需要什么材料", "营业执照在哪里办", "社保卡怎么挂失", "户口迁移流程"]
+DEV_QUESTIONS = ROOT.parent / "shared" / "kb" / "questions-dev.jsonl"
+
+
+def load_questions() -> list[str]:
+    """Questions as citizens type them (the labelled dev set: colloquial, dialect, typos, long
+    voice messages …), so each message costs the search what real traffic costs; a short
+    fixed list if the shared data is not there."""
+    if DEV_QUESTIONS.exists():
+        lines = DEV_QUESTIONS.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line)["q"].replace("\n", " ").replace("]]>", "") for line in lines if line.strip()]
+    return ["身份证丢了怎么补办", "居住证需要什么材料", "营业执照在哪里办", "社保卡怎么挂失", "户口迁移流程"]
+
+
+QUESTIONS = load_questions()
 
 
 @dataclass
@@ -123,9 +136,12 @@ def drive_wrk(name: str, url: str, seconds: int, concurrency: int, first_id: int
     query = "&".join(f"{k}={v}" for k, v in signed_query().items())
     script = str(ROOT / "bench" / "wechat_wrk.lua")
 
+    questions = Path(tempfile.mkdtemp(prefix="banshi-wrk-")) / "questions.txt"
+    questions.write_text("".join(q + "\n" for q in QUESTIONS), encoding="utf-8")
+
     def run(duration: str, first: int) -> dict[str, float]:
         done = subprocess.run(["wrk", "-t", "1", "-c", str(concurrency), "-d", duration, "-s", script, url,
-                               "--", str(first), query], check=True, capture_output=True, text=True)
+                               "--", str(first), query, str(questions)], check=True, capture_output=True, text=True)
         report: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
         return report
 

@@ -1,8 +1,8 @@
 -- wrk script for bench/wechat_load.py: signed WeChat text messages, each with its own MsgId.
--- args: <first MsgId> <signed query string>; the signature covers the query only, so one
--- query serves the whole run (inside the timestamp window), and the body varies.
+-- args: <first MsgId> <signed query string> <questions file, one a line>; the signature
+-- covers the query only, so one query serves the whole run (inside the timestamp window),
+-- and the body varies.
 local threads = {}
-local questions = {"身份证丢了怎么补办", "居住证需要什么材料", "营业执照在哪里办", "社保卡怎么挂失", "户口迁移流程"}
 
 function setup(thread)
   table.insert(threads, thread)
@@ -12,6 +12,10 @@ end
 function init(args)
   first = tonumber(args[1])
   query = args[2]
+  questions = {}
+  for line in io.lines(args[3]) do
+    table.insert(questions, line)
+  end
   sent, bad = 0, 0
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "text/xml"
