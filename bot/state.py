@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.types import UserRef
@@ -50,7 +50,9 @@ class Conversation:
     updated_at: float = 0.0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        # every message saves the state: a flat dict is several times cheaper than asdict()
+        data = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Conversation:
