@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -98,47 +100,43 @@ def test_it_works_on_uvloop_too() -> None:
         loop.close()
 
 
-async def _silent_server() -> asyncio.Server:
-    """Accepts connections and never answers: a Redis that hangs."""
+@contextlib.asynccontextmanager
+async def _line_to_a_silent_server(userinfo: str = "", **options: float) -> AsyncIterator[RedisLine]:
+    """A line to a server that accepts connections and never answers: a Redis that hangs."""
 
     async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()
         writer.close()
         await writer.wait_closed()
 
-    return await asyncio.start_server(swallow, "127.0.0.1", 0)
-
-
-async def test_a_stalled_redis_fails_commands_within_the_timeout() -> None:
-    server = await _silent_server()
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    line = RedisLine(f"redis://127.0.0.1:{port}/0", command_timeout=0.3)
+    line = RedisLine(f"redis://{userinfo}127.0.0.1:{port}/0", **options)
     try:
-        started = time.monotonic()
-        results = await asyncio.gather(*(line.execute("PING") for _ in range(3)), return_exceptions=True)
-        assert all(isinstance(r, RedisLineError) for r in results)
-        assert time.monotonic() - started < 2
+        yield line
     finally:
         await line.close()
         server.close()
         await server.wait_closed()
 
 
+async def test_a_stalled_redis_fails_commands_within_the_timeout() -> None:
+    async with _line_to_a_silent_server(command_timeout=0.3) as line:
+        started = time.monotonic()
+        results = await asyncio.gather(*(line.execute("PING") for _ in range(3)), return_exceptions=True)
+        assert all(isinstance(r, RedisLineError) for r in results)
+        assert time.monotonic() - started < 2
+
+
 async def test_waiting_callers_share_one_connection_attempt() -> None:
-    server = await _silent_server()  # AUTH is never answered: the connect times out
-    port = server.sockets[0].getsockname()[1]
-    line = RedisLine(f"redis://:secret@127.0.0.1:{port}/0", connect_timeout=0.3)
-    try:
+    # AUTH is never answered: the connect times out
+    async with _line_to_a_silent_server(":secret@", connect_timeout=0.3) as line:
         started = time.monotonic()
         results = await asyncio.gather(*(line.execute("PING") for _ in range(6)), return_exceptions=True)
         assert all(isinstance(r, Exception) for r in results)
         assert time.monotonic() - started < 1.0  # together, not 6 × 0.3 s one after another
         with pytest.raises(RedisLineError, match="unreachable"):  # and then fail fast for a moment
             await line.execute("PING")
-    finally:
-        await line.close()
-        server.close()
-        await server.wait_closed()
 
 
 @needs_redis
