@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
+from knowledge.dictionaries import Segmenter, load_pinyin
+
 LEXICON = Path(__file__).with_name("lexicon")
 
 # How much one key of each kind counts in a question; bigrams carry most meaning.
@@ -28,8 +30,7 @@ MAX_USER_WORD = 6  # longer names are descriptions, not words; their prefixes wo
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z]+(?:'[a-z]+)*|[0-9]+")
 _PUNCT = re.compile(r"[^\w\u3400-\u9fff']+|_")
-_jieba_lock = threading.Lock()
-_TONELESS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
+_lock = threading.Lock()  # guards the process-wide dictionaries below
 
 
 def _lines(name: str) -> list[str]:
@@ -103,14 +104,23 @@ def normalise(text: str) -> str:
     if not traditional_chars().isdisjoint(text):
         text = _opencc().convert(text)  # type: ignore[attr-defined]
     text = _PUNCT.sub(" ", text)
-    multi, _ = dialect_map()
-    for a, b in multi:
-        if a in text:
-            text = text.replace(a, b)
-    for f in fillers():
-        if f in text:
-            text = text.replace(f, " ")
+    if _rewritten().search(text):  # most texts hold none: one search instead of ~80
+        multi, _ = dialect_map()
+        for a, b in multi:
+            if a in text:
+                text = text.replace(a, b)
+        for f in fillers():
+            if f in text:
+                text = text.replace(f, " ")
     return " ".join(text.split())
+
+
+@functools.cache
+def _rewritten() -> re.Pattern[str]:
+    """Any dialect phrase or filler that normalise() replaces."""
+    multi, _ = dialect_map()
+    phrases = sorted({a for a, _ in multi} | set(fillers()), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, phrases)))
 
 
 # -- pinyin ------------------------------------------------------------------------------
@@ -121,35 +131,45 @@ def syllables() -> frozenset[str]:
     return frozenset(_lines("syllables.txt"))
 
 
-@functools.lru_cache(maxsize=65536)
+_pinyin: tuple[dict[str, str], dict[str, str]] | None = None
+
+
+def _pinyin_tables(cache_dir: Path | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(fuzzy syllable of every character, fuzzy sound of each word that pypinyin's phrase
+    dictionary reads differently from its characters), loaded once per process."""
+    global _pinyin
+    if _pinyin is None:
+        with _lock:
+            if _pinyin is None:
+                chars, special = load_pinyin(cache_dir)
+                same: dict[str, str] = {}  # a few hundred distinct syllables, shared
+                table = {c: same.setdefault(f, f) for c, f in ((c, fuzzy(s)) for c, s in chars.items())}
+                for code in range(0x3400, 0xA000):  # every character a Chinese run may hold
+                    ch = chr(code)
+                    if ch not in table:
+                        table[ch] = fuzzy(ch)
+                words = {w: "".join(fuzzy(s) for s in v.split(" ")) for w, v in special.items()}
+                _pinyin = (table, words)
+    return _pinyin
+
+
 def char_pinyin(ch: str) -> str:
-    """One fuzzy syllable per character, without context so both sides always agree."""
-    from pypinyin import lazy_pinyin
-
-    return fuzzy(lazy_pinyin(ch)[0])
-
-
-@functools.cache
-def heteronyms() -> frozenset[str]:
-    """Characters with several readings (调 tiao/diao, 行 xing/hang): their words need
-    pypinyin's phrase dictionary to be read the way people type them."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    return frozenset(chr(c) for c, py in pinyin_dict.items() if "," in py)
+    """One fuzzy syllable per character, without context so both sides always agree: the
+    first reading pypinyin gives the character alone (the character itself if it has none)."""
+    found = _pinyin_tables()[0].get(ch)
+    return fuzzy(ch) if found is None else found
 
 
 @functools.lru_cache(maxsize=262144)
 def word_pinyin(word: str) -> str:
     """A word's fuzzy syllables run together (身份证 → senfenzen, 调解 → tiaojie), as typed
-    pinyin gives it; context-free per character unless a character has several readings."""
-    if heteronyms().isdisjoint(word):
-        return "".join(map(char_pinyin, word))
-    from pypinyin.phrases_dict import phrases_dict
-
-    readings = phrases_dict.get(word)
-    if not readings or len(readings) != len(word):
-        return "".join(map(char_pinyin, word))
-    return "".join(fuzzy(r[0].translate(_TONELESS)) for r in readings)
+    pinyin gives it; context-free per character unless pypinyin's phrase dictionary reads a
+    character of several readings (调 tiao/diao, 行 xing/hang) otherwise in this word."""
+    table, special = _pinyin_tables()
+    found = special.get(word)
+    if found is not None:
+        return found
+    return "".join(table[c] if c in table else fuzzy(c) for c in word)
 
 
 def fuzzy(syllable: str) -> str:
@@ -222,50 +242,51 @@ def cilin_groups() -> dict[str, tuple[tuple[str, ...], ...]]:
 # -- analyser ----------------------------------------------------------------------------
 
 
-_tokenizer: object | None = None
+_segmenter: Segmenter | None = None
 
 
-def _shared_tokenizer(cache_dir: str | None) -> object:
-    """jieba's dictionary, loaded once per process (the first cache_dir given keeps its
-    prefix-dictionary cache, so later starts load it in well under a second)."""
-    global _tokenizer
-    with _jieba_lock:
-        if _tokenizer is None:
-            import logging
-
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            tk = jieba.Tokenizer()
-            if cache_dir:
-                Path(cache_dir).mkdir(parents=True, exist_ok=True)
-                tk.tmp_dir = cache_dir
-            tk.initialize()
-            _tokenizer = tk
-        return _tokenizer
+def _shared_segmenter(cache_dir: Path | None) -> Segmenter:
+    """jieba's dictionary (and pypinyin's tables), loaded once per process; the first
+    cache_dir given keeps the parsed files, so later starts read them in a fraction of a
+    second instead of parsing the packages' data again."""
+    global _segmenter
+    _pinyin_tables(cache_dir)
+    with _lock:
+        if _segmenter is None:
+            _segmenter = Segmenter.load(cache_dir)
+        return _segmenter
 
 
 class Analyzer:
-    """Turns text into weighted keys, with jieba knowing the catalog's names and aliases.
+    """Turns text into weighted keys, with jieba's segmentation knowing the catalog's names
+    and aliases.
 
-    All analysers share one jieba dictionary (about 90 MB each if copied): catalog words
-    are added under a lock and never removed, so a rebuilt index only ever adds words that
-    the serving one may then also recognise, which changes nothing it matches on.
+    All analysers share one dictionary (about 30 MB each if copied): catalog words are added
+    under a lock and never removed, so a rebuilt index only ever adds words that the serving
+    one may then also recognise, which changes nothing it matches on.
     """
 
     def __init__(self, words: Iterable[str] = (), cache_dir: Path | None = None) -> None:
-        tk = _shared_tokenizer(str(cache_dir) if cache_dir else None)
-        with _jieba_lock:
+        seg = _shared_segmenter(cache_dir)
+        with _lock:
+            freq = seg.freq
             for w in set(words):
                 w = w.strip()
-                if 1 < len(w) <= MAX_USER_WORD and " " not in w and not tk.FREQ.get(w):  # type: ignore[attr-defined]
-                    tk.add_word(w, freq=CATALOG_WORD_FREQ)  # type: ignore[attr-defined]
-        self._tk = tk
+                if 1 < len(w) <= MAX_USER_WORD and " " not in w and not freq.get(w):
+                    seg.add_word(w, CATALOG_WORD_FREQ)
+        self._seg = seg
         self._cache: dict[str, dict[str, float]] = {}
+        # Build-time key strings of a character, a character pair (with its sound pair) and a
+        # word (with its sound): made once, then the same string objects serve every document
+        # (a third faster than building them anew, and their hashes are computed once).
+        self._char_key: dict[str, str] = {}
+        self._pair_keys: dict[str, tuple[str, str]] = {}
+        self._word_keys: dict[str, tuple[str, str]] = {}
 
     def forget_phrases(self) -> None:
-        """Drop the build-time phrase cache: a serving index only analyses questions."""
+        """Drop the build-time caches: a serving index only analyses questions."""
         self._cache = {}
+        self._char_key, self._pair_keys, self._word_keys = {}, {}, {}
 
     def cached_keys(self, text: str) -> dict[str, float]:
         """phrase_keys() of a recurring text (synonym variants): analysed once per build."""
@@ -278,7 +299,7 @@ class Analyzer:
         """A normalised question as jieba words, dialect words mapped, stop words kept."""
         _, single = dialect_map()
         out = []
-        for w in self._tk.lcut(text, HMM=False):
+        for w in self._seg.lcut(text):
             w = w.strip()
             if w:
                 out.append(single.get(w, w))
@@ -288,29 +309,42 @@ class Analyzer:
         """Every dictionary word (2–5 characters, or a whole catalog name) inside a document
         text, like jieba's full mode but without its graph: documents offer all the words a
         question's segmentation might pick, and 30,000 names index in seconds."""
-        freq = self._tk.FREQ
         out: list[str] = []
         for run in _RUN.findall(text):
-            if not _CJK.fullmatch(run):
+            if _CJK.fullmatch(run):
+                self._run_words(run, out)
+            else:
                 out.append(run)
-                continue
-            n = len(run)
-            if n > 5 and freq.get(run):
-                out.append(run)
-            for i in range(n - 1):
-                for j in range(i + 2, min(n, i + 5) + 1):
-                    if freq.get(run[i:j]):
-                        out.append(run[i:j])
         return out
+
+    def _run_words(self, run: str, out: list[str]) -> None:
+        """doc_words() of one run of Chinese characters: the run itself if it is a word of more
+        than 5 characters, then the words of 2–5 characters from each position on (looked up
+        only up to the longest word starting with that position's character: most of an index
+        build is spent in these lookups)."""
+        get, reach = self._seg.freq.get, self._seg.reach
+        n = len(run)
+        if n > 5 and get(run):
+            out.append(run)
+        for i in range(n - 1):
+            r = reach.get(run[i], 1)
+            if r < 2:
+                continue
+            end = i + (r if r < 5 else 5)
+            for j in range(i + 2, (end if end < n else n) + 1):
+                if get(run[i:j]):
+                    out.append(run[i:j])
 
     def keys(self, text: str, question: bool = False) -> dict[str, float]:
         """Weighted keys of a normalised text; stop words drop out of questions only."""
+        if not question:
+            return self._doc_keys(text)
         keys: dict[str, float] = {}
-        stop = stopwords() if question else frozenset()
+        stop = stopwords()
         last_sound = ""  # typed pinyin: pair syllables across the spaces between words too
         for chunk in text.split():
             kept: list[str] = []
-            for w in self.words(chunk) if question else self.doc_words(chunk):
+            for w in self.words(chunk):
                 if w in stop:
                     kept.append("|")
                     last_sound = ""
@@ -329,10 +363,59 @@ class Analyzer:
                 elif w.isdigit():
                     _put(keys, "l" + w, "l")
                 last_sound = ""
-            # search-mode words overlap, so documents take their characters from the text
-            for run in _CJK.findall("".join(kept) if question else chunk):
+            # characters of the kept words only (documents take theirs from the whole text)
+            for run in _CJK.findall("".join(kept)):
                 char_keys(keys, run)
         return keys
+
+    def _doc_keys(self, text: str) -> dict[str, float]:
+        """keys(text) of a document (no stop words), with the build-time key caches."""
+        keys: dict[str, float] = {}
+        w_w, v_w = KIND_WEIGHT["w"], KIND_WEIGHT["v"]
+        last_sound = ""  # typed pinyin: pair syllables across the spaces between words too
+        for chunk in text.split():
+            for w in self.doc_words(chunk):
+                if "\u3400" <= w[0] <= "\u9fff":  # a Chinese word: doc_words gives whole runs
+                    wk, vk = self._word_key_pair(w)
+                    if keys.get(wk, 0.0) < w_w:  # _put(), inlined
+                        keys[wk] = w_w
+                    if keys.get(vk, 0.0) < v_w:
+                        keys[vk] = v_w
+                elif w.isascii() and w.isalpha():
+                    sounds = _latin_keys(keys, w, False)
+                    if sounds and last_sound:
+                        _put(keys, "p" + last_sound + sounds[0], "p")
+                    last_sound = sounds[-1] if sounds else ""
+                    continue
+                elif w.isdigit():
+                    _put(keys, "l" + w, "l")
+                last_sound = ""
+            for run in _CJK.findall(chunk):
+                self._doc_char_keys(keys, run)
+        return keys
+
+    def _word_key_pair(self, w: str) -> tuple[str, str]:
+        found = self._word_keys.get(w)
+        if found is None:
+            found = self._word_keys[w] = ("w" + w, "v" + word_pinyin(w))
+        return found
+
+    def _doc_char_keys(self, keys: dict[str, float], run: str) -> None:
+        """char_keys() with the build-time key caches."""
+        c_w, b_w, p_w = KIND_WEIGHT["c"], KIND_WEIGHT["b"], KIND_WEIGHT["p"]
+        char_key, pair_keys = self._char_key, self._pair_keys
+        for i, ch in enumerate(run):
+            ck = char_key.get(ch)
+            if ck is None:
+                ck = char_key[ch] = "c" + ch
+            keys.setdefault(ck, c_w)
+            if i:
+                pair = run[i - 1 : i + 1]
+                pk = pair_keys.get(pair)
+                if pk is None:
+                    pk = pair_keys[pair] = ("b" + pair, "p" + char_pinyin(pair[0]) + char_pinyin(pair[1]))
+                keys[pk[0]] = b_w
+                keys.setdefault(pk[1], p_w)
 
     def phrase_keys(self, text: str, whole: bool = True) -> dict[str, float]:
         """Keys of a short document phrase without segmenting it: its characters, and (when
@@ -341,9 +424,10 @@ class Analyzer:
         keys: dict[str, float] = {}
         for run in _CJK.findall(text):
             if whole and len(run) > 1:
-                _put(keys, "w" + run, "w")
-                _put(keys, "v" + word_pinyin(run), "v")
-            char_keys(keys, run)
+                wk, vk = self._word_key_pair(run)
+                _put(keys, wk, "w")
+                _put(keys, vk, "v")
+            self._doc_char_keys(keys, run)
         for w in re.findall(r"[a-z]+|[0-9]+", text):
             _put(keys, "l" + w, "l")
         return keys
@@ -358,7 +442,8 @@ def _put(keys: dict[str, float], key: str, kind: str) -> None:
 def char_keys(keys: dict[str, float], run: str) -> None:
     """Character unigrams and bigrams of a run of Chinese characters, and sound bigrams (single
     syllables are too ambiguous to index: 30,000 names share a few hundred of them)."""
-    sounds = [char_pinyin(c) for c in run]
+    table = _pinyin_tables()[0]
+    sounds = [table.get(c) or char_pinyin(c) for c in run]
     c_w, b_w, p_w = KIND_WEIGHT["c"], KIND_WEIGHT["b"], KIND_WEIGHT["p"]
     for i, ch in enumerate(run):
         keys.setdefault("c" + ch, c_w)
