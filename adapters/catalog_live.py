@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.db.catalog_store import current_revision, load_catalog
 from knowledge.catalog import Catalog
 from knowledge.search import SearchIndex
+from knowledge.semantic import Encoder
 
 log = logging.getLogger("banshi.catalog")
 
@@ -30,9 +31,10 @@ class Snapshot:
 
 
 class LiveCatalog:
-    def __init__(self, engine: AsyncEngine, cache_dir: Path | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, cache_dir: Path | None = None, semantic: Encoder | None = None) -> None:
         self._engine = engine
         self._cache_dir = cache_dir
+        self._semantic = semantic  # the optional embedding model (BANSHI_SEMANTIC_THREADS)
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
 
@@ -51,7 +53,7 @@ class LiveCatalog:
             catalog = await load_catalog(self._engine)
             loop = asyncio.get_running_loop()
             started = loop.time()
-            index = await asyncio.to_thread(SearchIndex.build, catalog, self._cache_dir)
+            index = await asyncio.to_thread(SearchIndex.build, catalog, self._cache_dir, semantic=self._semantic)
             self._snapshot = Snapshot(catalog, index)
             log.info(
                 "catalog revision %s live",

