@@ -11,7 +11,7 @@ Starts two servers on this machine and drives both the same way in one run:
     .venv/bin/python bench/wechat_load.py [--client wrk|aiohttp] [--seconds 15] [--rounds 3]
         [--messages 5000] [--concurrency 10]
         [--dedup sqlite|postgresql|redis] [--state sql|redis|memory] [--workers 2]
-        [--pg-url postgresql://postgres@127.0.0.1:5432/test] [--fake-bot]
+        [--database sqlite|postgresql] [--pg-url postgresql://postgres@127.0.0.1:5432/test] [--fake-bot]
 """
 
 from __future__ import annotations
@@ -166,6 +166,24 @@ async def wait_up(url: str, within: float = 30.0) -> None:
             await asyncio.sleep(0.2)
 
 
+def fresh_pg(server_url: str, name: str = "banshi_bench") -> str:
+    """An empty database `name` on the server of `server_url` (dropped and made again)."""
+    import asyncpg
+
+    async def make() -> None:
+        conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    from adapters.settings import normalise_database_url
+
+    asyncio.run(make())
+    return normalise_database_url(server_url.rpartition("/")[0] + "/" + name)
+
+
 def ensure_werobot(venv: Path) -> None:
     """The comparison bot lives in its own virtualenv so it never touches Banshi's."""
     if (venv / "bin" / "gunicorn").exists():
@@ -213,7 +231,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="alternate the two servers this many times")
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--dedup", choices=("sqlite", "postgresql", "redis"), default="sqlite")
-    parser.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"),
+                        help="the app's database (default: postgresql when --dedup postgresql, else sqlite); "
+                             "several workers should share PostgreSQL, as several instances do")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test",
+                        help="server for --database postgresql: a fresh database banshi_bench is made on it")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--fake-bot", action="store_true", help="echo bot instead of the real dispatcher")
     parser.add_argument("--state", choices=("sql", "redis", "memory"), default="sql",
@@ -232,7 +254,8 @@ def main() -> int:
 
     ensure_werobot(args.werobot_venv)
     tmp = Path(tempfile.mkdtemp(prefix="banshi-bench-"))
-    database_url = f"sqlite+aiosqlite:///{tmp / 'banshi.db'}" if args.dedup != "postgresql" else args.pg_url
+    database = args.database or ("postgresql" if args.dedup == "postgresql" else "sqlite")
+    database_url = f"sqlite+aiosqlite:///{tmp / 'banshi.db'}" if database == "sqlite" else fresh_pg(args.pg_url)
     migrate.upgrade(database_url)
     subprocess.run([sys.executable, str(ROOT / "app.py"), "kb", "demo"], check=True, capture_output=True,
                    env={**os.environ, "BANSHI_DATABASE_URL": database_url, "BANSHI_DATA_DIR": str(tmp)})
@@ -262,7 +285,7 @@ def main() -> int:
         first = int(time.time()) * 1_000_000
         banshi_url, werobot_url = f"http://127.0.0.1:{banshi_port}/wechat", f"http://127.0.0.1:{werobot_port}/"
 
-        banshi_name = (f"banshi (dedup {args.dedup}, state {args.state}, "
+        banshi_name = (f"banshi ({database}, dedup {args.dedup}, state {args.state}, "
                        f"{1 if args.fake_bot else args.workers} worker{'s' if args.workers > 1 else ''}"
                        f"{', echo bot' if args.fake_bot else ''})")
         asyncio.run(wait_up(banshi_url))
