@@ -354,15 +354,9 @@ class Analyzer:
                     if len(w) > 1:
                         _put(keys, "w" + w, "w")
                         _put(keys, "v" + word_pinyin(w), "v")
-                elif w.isascii() and w.isalpha():
-                    sounds = _latin_keys(keys, w, bool(stop))
-                    if sounds and last_sound:
-                        _put(keys, "p" + last_sound + sounds[0], "p")
-                    last_sound = sounds[-1] if sounds else ""
-                    continue
-                elif w.isdigit():
-                    _put(keys, "l" + w, "l")
-                last_sound = ""
+                    last_sound = ""
+                else:
+                    last_sound = _other_word_keys(keys, w, bool(stop), last_sound)
             # characters of the kept words only (documents take theirs from the whole text)
             for run in _CJK.findall("".join(kept)):
                 char_keys(keys, run)
@@ -381,15 +375,9 @@ class Analyzer:
                         keys[wk] = w_w
                     if keys.get(vk, 0.0) < v_w:
                         keys[vk] = v_w
-                elif w.isascii() and w.isalpha():
-                    sounds = _latin_keys(keys, w, False)
-                    if sounds and last_sound:
-                        _put(keys, "p" + last_sound + sounds[0], "p")
-                    last_sound = sounds[-1] if sounds else ""
-                    continue
-                elif w.isdigit():
-                    _put(keys, "l" + w, "l")
-                last_sound = ""
+                    last_sound = ""
+                else:
+                    last_sound = _other_word_keys(keys, w, False, last_sound)
             for run in _CJK.findall(chunk):
                 self._doc_char_keys(keys, run)
         return keys
@@ -450,6 +438,19 @@ def char_keys(keys: dict[str, float], run: str) -> None:
         if i:
             keys["b" + run[i - 1 : i + 1]] = b_w
             keys.setdefault("p" + sounds[i - 1] + sounds[i], p_w)
+
+
+def _other_word_keys(keys: dict[str, float], word: str, question: bool, last_sound: str) -> str:
+    """Keys of a word that is not Chinese (typed pinyin, a number); returns the syllable
+    that pairs with the next typed-pinyin word, "" when the run of pinyin ends here."""
+    if word.isascii() and word.isalpha():
+        sounds = _latin_keys(keys, word, question)
+        if sounds and last_sound:
+            _put(keys, "p" + last_sound + sounds[0], "p")
+        return sounds[-1] if sounds else ""
+    if word.isdigit():
+        _put(keys, "l" + word, "l")
+    return ""
 
 
 def _latin_keys(keys: dict[str, float], word: str, question: bool) -> list[str]:
