@@ -3,15 +3,23 @@ and the same with several worker processes behind one port."""
 
 import json
 import os
+import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import free_port
+import pytest
+
+from tests.conftest import REDIS_URL, free_port
+from tests.fakes_wechat import TOKEN, Signer, text_xml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,3 +102,33 @@ def test_serve_refuses_a_bad_workers_flag(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "app.py", "serve", "--workers", "0"], cwd=ROOT, env=env,
                           capture_output=True, timeout=60)
     assert done.returncode == 2 and b"BANSHI_WORKERS" in done.stderr
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="BANSHI_TEST_REDIS_URL not set")
+def test_workers_answer_a_retried_wechat_message_once_through_redis(tmp_path: Path) -> None:
+    """The deployed path end to end: forked workers on uvloop, the Redis line for dedup
+    and state, three copies of one signed message at once → one handling, one reply."""
+    env = _prepare(tmp_path, BANSHI_REDIS_URL=REDIS_URL, BANSHI_STATE_BACKEND="redis", BANSHI_WECHAT_TOKEN=TOKEN,
+                   BANSHI_LOG_LEVEL="WARNING")
+    server = subprocess.Popen([sys.executable, "app.py", "serve", "--workers", "2"], cwd=ROOT, env=env,
+                              stderr=subprocess.PIPE)
+    user = f"o-serve-{uuid.uuid4().hex[:10]}"
+    xml = text_xml("身份证丢了咋个补办", msg_id=random.randrange(10**18, 9 * 10**18), user=user)
+    try:
+        _healthz(env)
+        query, body = Signer().sign(xml)
+        url = f"http://127.0.0.1:{env['BANSHI_PORT']}/wechat?{urllib.parse.urlencode(query)}"
+
+        def deliver() -> str:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=10) as r:
+                return str(r.read().decode())
+
+        with ThreadPoolExecutor(3) as pool:
+            replies = list(pool.map(lambda _: deliver(), range(3)))
+    finally:
+        _stop(server)
+    assert len(set(replies)) == 1
+    assert "身份证" in Signer().open_reply(replies[0])["Content"]
+    with sqlite3.connect(tmp_path / "banshi.db") as db:  # the transcript: one turn, not three
+        turns = db.execute("SELECT count(*) FROM transcripts WHERE user_key = ?", (f"wechat:{user}",)).fetchone()
+    assert turns == (1,)
