@@ -30,12 +30,37 @@ class RedisLineError(Exception):
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self) -> None:
+    def __init__(self, timeout: float) -> None:
         self.reader = hiredis.Reader(replyError=RedisLineError)
         self.waiting: deque[asyncio.Future[Any]] = deque()
+        self.sent_at: deque[float] = deque()  # when each waiting command was sent
         self.transport: asyncio.Transport | None = None
         self.lost: Exception | None = None
         self.outgoing: list[bytes] = []
+        self.timeout = timeout
+        self._watchdog: asyncio.TimerHandle | None = None
+
+    def expect(self, future: asyncio.Future[Any]) -> None:
+        """Wait for a reply to the command just sent; one watchdog for all of them (a
+        timer per command would cost more than the command)."""
+        loop = asyncio.get_running_loop()
+        self.waiting.append(future)
+        self.sent_at.append(loop.time())
+        if self._watchdog is None:
+            self._watchdog = loop.call_later(self.timeout / 2, self._check)
+
+    def _check(self) -> None:
+        self._watchdog = None
+        if not self.waiting or self.transport is None:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() - self.sent_at[0] > self.timeout:
+            # Replies come in order: one overdue means the connection is stuck. Drop it;
+            # everyone waiting on it hears so, and the next command connects afresh.
+            self.lost = RedisLineError(f"Redis did not answer within {self.timeout} s")
+            self.transport.abort()
+        else:
+            self._watchdog = loop.call_later(self.timeout / 2, self._check)
 
     def send(self, command: bytes) -> None:
         """Queue a command; the first one of this loop turn schedules the write of all."""
@@ -55,6 +80,7 @@ class _Protocol(asyncio.Protocol):
         self.reader.feed(data)
         while (reply := self.reader.gets()) is not False:
             future = self.waiting.popleft()
+            self.sent_at.popleft()
             if future.done():  # the caller gave up (cancelled); the reply is still consumed
                 continue
             if isinstance(reply, RedisLineError):
@@ -63,7 +89,10 @@ class _Protocol(asyncio.Protocol):
                 future.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = RedisLineError(f"connection to Redis lost: {exc or 'closed'}")
+        self.lost = self.lost or RedisLineError(f"connection to Redis lost: {exc or 'closed'}")
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        self.sent_at.clear()
         while self.waiting:
             future = self.waiting.popleft()
             if not future.done():
@@ -108,16 +137,7 @@ class RedisLine:
 
     async def execute(self, *args: Any) -> Any:
         protocol = await self._connected()
-        future = self._send(protocol, args)
-        try:
-            async with asyncio.timeout(self.command_timeout):
-                return await asyncio.shield(future)
-        except TimeoutError:
-            # Replies come in order: one overdue means the connection is stuck. Drop it;
-            # everyone waiting on it hears so, and the next command connects afresh.
-            if protocol.transport is not None:
-                protocol.transport.abort()
-            raise RedisLineError(f"Redis did not answer within {self.command_timeout} s") from None
+        return await self._send(protocol, args)
 
     async def eval(self, script: str, keys: list[str], args: list[Any]) -> Any:
         """A Lua script by its text (Redis caches the compiled script by its hash)."""
@@ -139,7 +159,7 @@ class RedisLine:
             raise RedisLineError("connection to Redis lost")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         protocol.send(_encode(args))
-        protocol.waiting.append(future)
+        protocol.expect(future)
         return future
 
     async def _connected(self) -> _Protocol:
@@ -172,7 +192,9 @@ class RedisLine:
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(self.connect_timeout):
-            transport, protocol = await loop.create_connection(_Protocol, self.host, self.port)
+            transport, protocol = await loop.create_connection(
+                lambda: _Protocol(self.command_timeout), self.host, self.port
+            )
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
