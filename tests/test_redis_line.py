@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -154,6 +156,56 @@ async def test_no_server_is_a_plain_error() -> None:
         await line.execute("PING")
 
 
-def test_only_redis_urls_are_accepted() -> None:
+async def test_rediss_speaks_tls_and_checks_the_certificate(tmp_path: Path) -> None:
+    """A RESP server behind TLS with its own certificate: trusted, the line talks to it;
+    not trusted (the system's authorities only), the connect fails plainly."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+
+    async def pong(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(1024):
+            writer.write(b"+PONG\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(pong, "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+    line, stranger = RedisLine(f"rediss://localhost:{port}/0", tls=trusting), RedisLine(f"rediss://localhost:{port}/0")
+    try:
+        assert await line.execute("PING") == b"PONG"
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await stranger.execute("PING")
+    finally:
+        await line.close()
+        await stranger.close()
+        server.close()
+        await server.wait_closed()
+
+
+def test_only_redis_urls_are_accepted_and_rediss_means_tls() -> None:
     with pytest.raises(ValueError, match="rediss"):
-        RedisLine("rediss://example.org:6380/0")
+        RedisLine("http://example.org:6380/0")
+    secure = RedisLine("rediss://user:p%40ss@example.org:6380/2")
+    assert secure.tls is not None and secure.tls.verify_mode.name == "CERT_REQUIRED"
+    assert (secure.host, secure.port, secure.db, secure.username, secure.password) == (
+        "example.org", 6380, 2, "user", "p@ss")
+    assert RedisLine("redis://127.0.0.1/0").tls is None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from collections import deque
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
@@ -118,10 +119,12 @@ class RedisLine:
     """`await line.execute("SET", key, value, "NX")` → the raw RESP reply (bytes, int, list, None)."""
 
     def __init__(self, url: str, connect_timeout: float = 2.0, command_timeout: float = 2.0,
-                 retry_after: float = 1.0) -> None:
+                 retry_after: float = 1.0, tls: ssl.SSLContext | None = None) -> None:
         parsed = urlparse(url)
-        if parsed.scheme not in ("redis", ""):
-            raise ValueError(f"only redis:// URLs are supported here, not {parsed.scheme}://")
+        if parsed.scheme not in ("redis", "rediss", ""):
+            raise ValueError(f"a Redis URL is redis:// or rediss:// (TLS), not {parsed.scheme}://")
+        # rediss://: TLS, by default verified against the system's certificate authorities
+        self.tls = (tls or ssl.create_default_context()) if parsed.scheme == "rediss" else None
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or 6379
         self.db = int(parsed.path.strip("/") or 0)
@@ -193,7 +196,8 @@ class RedisLine:
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(self.connect_timeout):
             transport, protocol = await loop.create_connection(
-                lambda: _Protocol(self.command_timeout), self.host, self.port
+                lambda: _Protocol(self.command_timeout), self.host, self.port,
+                ssl=self.tls, server_hostname=self.host if self.tls else None,
             )
             sock = transport.get_extra_info("socket")
             if sock is not None:
