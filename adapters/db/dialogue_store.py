@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.db.tables import dialogue_locks, dialogue_state
@@ -96,9 +96,9 @@ class SqlDialogueStore:
         while True:
             now = time.time()
             async with self._engine.begin() as conn:
-                statement = upsert_statement(conn, dialogue_locks, where=dialogue_locks.c.expires_at < now)
+                statement = upsert_statement(conn, dialogue_locks, where=_LOCK_EXPIRED)
                 taken = await conn.execute(
-                    statement, {"key": key.text, "owner": owner, "expires_at": now + self._lock_ttl}
+                    statement, {"key": key.text, "owner": owner, "expires_at": now + self._lock_ttl, "now": now}
                 )
                 if taken.rowcount == 1:
                     return await _read(conn, key)
@@ -114,8 +114,12 @@ class SqlDialogueStore:
         self._local.clear()  # the engine belongs to the app
 
 
+_LOCK_EXPIRED = dialogue_locks.c.expires_at < bindparam("now")  # a lock row may be retaken once expired
+_READ = select(dialogue_state.c.state).where(dialogue_state.c.key == bindparam("key"))
+
+
 async def _read(conn: AsyncConnection, key: StateKey) -> str | None:
-    return (await conn.execute(select(dialogue_state.c.state).where(dialogue_state.c.key == key.text))).scalar()
+    return (await conn.execute(_READ, {"key": key.text})).scalar()
 
 
 async def _write(conn: AsyncConnection, key: StateKey, state: Conversation) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table
@@ -12,11 +13,18 @@ def upsert_statement(conn: AsyncConnection, table: Table, *, update: list[str] |
                      where: ColumnElement[bool] | None = None, only_if_greater: str = "") -> Any:
     """`INSERT … ON CONFLICT (primary key) DO UPDATE` (of `update`, default all other columns).
 
-    `where` limits the update with values fixed in the statement; `only_if_greater` names
-    a column whose stored value must be below the inserted one (`excluded`), which keeps
-    one statement for many rows (executemany) where `where` could not.
+    `where` limits the update (give it bind parameters, not values, and keep it in a
+    constant: statements are built once and reused, as they run on every message);
+    `only_if_greater` names a column whose stored value must be below the inserted one
+    (`excluded`), which keeps one statement for many rows (executemany).
     """
-    if conn.dialect.name == "postgresql":
+    return _upsert(conn.dialect.name, table, tuple(update) if update is not None else None, where, only_if_greater)
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert(dialect: str, table: Table, update: tuple[str, ...] | None, where: ColumnElement[bool] | None,
+            only_if_greater: str) -> Any:
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
