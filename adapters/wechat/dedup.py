@@ -60,6 +60,10 @@ async def wait_or_take_over(log: DeliveryLog, key: str, within: float) -> tuple[
         pause = min(pause * 2, 0.2)
 
 
+_ANSWER = update(wechat_deliveries).where(wechat_deliveries.c.key == bindparam("k")).values(body=bindparam("b"))
+_READ = select(wechat_deliveries.c.body).where(wechat_deliveries.c.key == bindparam("k"))
+
+
 class SqlDeliveryLog:
     """Claims as primary-key inserts: the database decides who was first.
 
@@ -72,7 +76,9 @@ class SqlDeliveryLog:
     def __init__(self, engine: AsyncEngine, lease: float = LEASE_SECONDS) -> None:
         self.engine = engine
         self.lease = lease  # by this instance's clock: keep instances' clocks in sync (NTP)
-        self._insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(engine.dialect.name, pg_insert)
+        insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(engine.dialect.name, pg_insert)
+        # built once: they run for every batch of messages (one statement, many rows)
+        self._claim = insert(wechat_deliveries).on_conflict_do_nothing().returning(wechat_deliveries.c.key)
         self._pending: list[tuple[str, str | None, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -119,13 +125,8 @@ class SqlDeliveryLog:
         won: set[str] = set()
         async with self.engine.begin() as conn:
             if claims:
-                stmt = (
-                    self._insert(wechat_deliveries)
-                    .values([{"key": k, "body": None, "created_at": now} for k in claims])
-                    .on_conflict_do_nothing()
-                    .returning(wechat_deliveries.c.key)
-                )
-                won = set((await conn.execute(stmt)).scalars())
+                rows = [{"key": k, "body": None, "created_at": now} for k in claims]
+                won = set((await conn.execute(self._claim, rows)).scalars())
                 taken = [k for k in claims if k not in won]
                 if taken:  # claims whose owner never answered: take them over
                     stale = (
@@ -137,19 +138,12 @@ class SqlDeliveryLog:
                     )
                     won |= set((await conn.execute(stale)).scalars())
             if answers:
-                await conn.execute(
-                    update(wechat_deliveries)
-                    .where(wechat_deliveries.c.key == bindparam("k"))
-                    .values(body=bindparam("b")),
-                    answers,
-                )
+                await conn.execute(_ANSWER, answers)
         return won
 
     async def answer(self, key: str) -> str | None:
         async with self.engine.connect() as conn:
-            return await conn.scalar(
-                select(wechat_deliveries.c.body).where(wechat_deliveries.c.key == key)
-            )
+            return await conn.scalar(_READ, {"k": key})
 
     async def prune(self, keep_seconds: float = KEEP_SECONDS) -> int:
         async with self.engine.begin() as conn:
