@@ -96,6 +96,26 @@ def test_serve_with_workers_shares_one_port_and_replaces_a_dead_worker(tmp_path:
     assert all(not Path(f"/proc/{pid}").exists() for pid in now)
 
 
+def test_a_worker_finishes_its_shutdown_when_stop_signals_pile_up(tmp_path: Path) -> None:
+    """systemd signals every process of the unit and the supervisor passes the signal on:
+    the second must not cut the first one's graceful shutdown short."""
+    env = _prepare(tmp_path)
+    server = subprocess.Popen([sys.executable, "app.py", "serve", "--workers", "2"], cwd=ROOT, env=env,
+                              stderr=subprocess.PIPE)
+    try:
+        worker = _healthz(env)["pid"]
+        for _ in range(3):
+            os.kill(worker, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while worker in _workers_of(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        logs = _stop(server)  # rc 0: no worker ended in a failure
+    died = [entry for entry in logs if entry["msg"] == "worker died; starting another"]
+    assert died and died[0]["pid"] == worker and died[0]["exit_code"] == 0
+    assert not [entry for entry in logs if entry["msg"] == "worker failed"]
+
+
 def test_serve_refuses_a_bad_workers_flag(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BANSHI_")}
     env.update(BANSHI_DATA_DIR=str(tmp_path))

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from types import FrameType
 
 from aiohttp import web
+from aiohttp.web_runner import GracefulExit
 
 from adapters.settings import Settings
 
@@ -50,14 +51,28 @@ def _event_loop() -> asyncio.AbstractEventLoop:
 
 
 def _run(app: web.Application, sock: socket.socket) -> None:
+    loop = _event_loop()
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop, _shut_down_once, loop)
     web.run_app(
         app,
         sock=sock,
         access_log=None,
         shutdown_timeout=10,
-        loop=_event_loop(),
+        loop=loop,
+        handle_signals=False,
         print=lambda text: log.debug(text.strip()),
     )
+
+
+def _shut_down_once(loop: asyncio.AbstractEventLoop) -> None:
+    """Begin the graceful shutdown; later stop signals are ignored, not allowed to cut it
+    short (systemd signals every process of the unit, and the supervisor passes one on too:
+    a second GracefulExit in the middle of cleanup would lose the transcript's last batch)."""
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(stop)
+        signal.signal(stop, signal.SIG_IGN)
+    raise GracefulExit()
 
 
 class _Supervisor:
