@@ -200,3 +200,17 @@ async def test_a_turn_cancelled_while_taking_the_lock_does_not_block_the_user(
     async with two.lock(KEY):
         pass
     assert asyncio.get_running_loop().time() - started < 1.5  # freed in the background, not left to expire (3 s)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="BANSHI_TEST_REDIS_URL not set")
+async def test_a_store_failing_at_release_does_not_cost_the_turn_its_reply(caplog: pytest.LogCaptureFixture) -> None:
+    from adapters.redis.dialogue_store import RedisDialogueStore
+
+    store = RedisDialogueStore.from_url(REDIS_URL, prefix=f"test-{uuid.uuid4().hex[:8]}", ttl=60, lock_ttl=1.0)
+    reply = None
+    async with store.lock(KEY):
+        await store.set(KEY, Conversation(item="A"))
+        reply = "答复"
+        await store.close()  # Redis goes away before the release
+    assert reply == "答复"  # the turn ended normally: the caller still sends its reply
+    assert "could not save the state and release the lock" in caplog.text
