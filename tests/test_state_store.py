@@ -186,14 +186,14 @@ async def test_a_turn_cancelled_while_taking_the_lock_does_not_block_the_user(
     two_instances: list[DialogueStore],
 ) -> None:
     one, two = two_instances
-    taking = one._acquire  # type: ignore[attr-defined]
+    taking = one._try_take  # type: ignore[attr-defined]
 
     async def slow_reply(*args: object) -> object:  # the lock is taken; its answer is slow to come back
         raw = await taking(*args)
         await asyncio.sleep(0.5)
         return raw
 
-    one._acquire = slow_reply  # type: ignore[attr-defined]
+    one._try_take = slow_reply  # type: ignore[attr-defined]
 
     async def turn() -> None:
         async with one.lock(KEY):

@@ -11,72 +11,46 @@ reads the state, and releasing it writes the state the turn set.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
-import uuid
-from collections.abc import AsyncIterator
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.db.tables import dialogue_locks, dialogue_state
 from adapters.db.upsert import upsert_statement
-from adapters.held import Held, LocalLocks, hold, holding, release, release_in_background
+from adapters.held import HeldStore, Raw
 from bot.state import Conversation, StateKey
 
-log = logging.getLogger("banshi.dialogue")
 
-
-class SqlDialogueStore:
+class SqlDialogueStore(HeldStore):
     def __init__(self, engine: AsyncEngine, lock_ttl: float = 30.0, lock_wait: float = 10.0) -> None:
-        self._engine = engine
+        super().__init__(lock_wait)
+        self._engine = engine  # the app's: not closed here
         self._lock_ttl = lock_ttl
-        self._lock_wait = lock_wait
-        self._local = LocalLocks()
 
-    async def get(self, key: StateKey) -> Conversation | None:
-        held = holding(key)
-        if held is not None:
-            return held.current()
+    async def _read(self, key: StateKey) -> Raw | None:
         async with self._engine.connect() as conn:
-            raw = await _read(conn, key)
-        return Conversation.from_json(raw) if raw is not None else None
+            return await _read(conn, key)
 
-    async def set(self, key: StateKey, state: Conversation) -> None:
-        held = holding(key)
-        if held is not None:
-            held.pending = state
-            return
+    async def _write(self, key: StateKey, state: Conversation) -> None:
         async with self._engine.begin() as conn:
             await _write(conn, key, state)
 
-    async def delete(self, key: StateKey) -> None:
-        held = holding(key)
-        if held is not None:
-            held.forget()
+    async def _delete(self, key: StateKey) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(delete(dialogue_state).where(dialogue_state.c.key == key.text))
 
-    @contextlib.asynccontextmanager
-    async def lock(self, key: StateKey) -> AsyncIterator[None]:
-        async with self._local(key):
-            owner = uuid.uuid4().hex
-            try:
-                raw = await self._acquire(key, owner)
-            except asyncio.CancelledError:  # the lock row may have been committed: free it
-                release_in_background(self._release(key, owner, None, None))
-                raise
-            with hold(Held(key, owner, raw)) as held:
-                try:
-                    yield
-                finally:
-                    await release(lambda: self._release(key, owner, held.pending, raw), key)
+    async def _try_take(self, key: StateKey, owner: str) -> tuple[bool, Raw | None]:
+        """Take the lock row (new, or expired) and read the state in one transaction."""
+        now = time.time()
+        async with self._engine.begin() as conn:
+            statement = upsert_statement(conn, dialogue_locks, where=_LOCK_EXPIRED)
+            taken = await conn.execute(
+                statement, {"key": key.text, "owner": owner, "expires_at": now + self._lock_ttl, "now": now}
+            )
+            return (True, await _read(conn, key)) if taken.rowcount == 1 else (False, None)
 
-    async def _release(self, key: StateKey, owner: str, state: Conversation | None, read: str | None) -> bool:
-        """Free the lock and save `state`, unless our lock expired and another turn holds
-        it now or saved a newer state meanwhile (`read` is the state as the take read it)."""
+    async def _give_back(self, key: StateKey, owner: str, state: Conversation | None, read: Raw | None) -> bool:
         async with self._engine.begin() as conn:
             freed = await conn.execute(
                 delete(dialogue_locks).where(dialogue_locks.c.key == key.text, dialogue_locks.c.owner == owner)
@@ -88,30 +62,6 @@ class SqlDialogueStore:
             if state is not None:
                 await _write(conn, key, state)
         return True
-
-    async def _acquire(self, key: StateKey, owner: str) -> str | None:
-        """Take the lock row and read the state in one transaction; returns the raw state."""
-        deadline = time.monotonic() + self._lock_wait
-        delay = 0.01
-        while True:
-            now = time.time()
-            async with self._engine.begin() as conn:
-                statement = upsert_statement(conn, dialogue_locks, where=_LOCK_EXPIRED)
-                taken = await conn.execute(
-                    statement, {"key": key.text, "owner": owner, "expires_at": now + self._lock_ttl, "now": now}
-                )
-                if taken.rowcount == 1:
-                    return await _read(conn, key)
-            if time.monotonic() > deadline:
-                # Better a rare race than a citizen without an answer.
-                log.warning("dialogue lock wait timed out; going ahead", extra={"key": key.text})
-                async with self._engine.connect() as conn:
-                    return await _read(conn, key)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.2)
-
-    async def close(self) -> None:
-        self._local.clear()  # the engine belongs to the app
 
 
 _LOCK_EXPIRED = dialogue_locks.c.expires_at < bindparam("now")  # a lock row may be retaken once expired

@@ -10,18 +10,9 @@ connection with other users' turns (adapters/redis/line.py).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import os
-import time
-from collections.abc import AsyncIterator
-
-from adapters.held import Held, LocalLocks, hold, holding, release, release_in_background
+from adapters.held import HeldStore, Raw
 from adapters.redis.line import RedisLine
 from bot.state import Conversation, StateKey
-
-log = logging.getLogger("banshi.dialogue")
 
 # KEYS: lock, state · ARGV: owner, lock ttl (ms) → {1, state or nil} when taken, else {0}
 _TAKE = """
@@ -46,83 +37,46 @@ return 1
 """
 
 
-class RedisDialogueStore:
+class RedisDialogueStore(HeldStore):
+    first_retry = 0.005
+
     def __init__(
         self, line: RedisLine, ttl: float = 3600.0, prefix: str = "banshi", lock_ttl: float = 30.0,
         lock_wait: float = 10.0,
     ) -> None:
+        super().__init__(lock_wait)
         self._redis = line
         self._ttl = max(1, int(ttl))
         self._prefix = prefix
         self._lock_ttl_ms = max(1, int(lock_ttl * 1000))
-        self._lock_wait = lock_wait
-        self._local = LocalLocks()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: float | str) -> RedisDialogueStore:
         return cls(RedisLine(url), **kwargs)  # type: ignore[arg-type]
 
-    def _key(self, key: StateKey, kind: str = "state") -> str:
-        return f"{self._prefix}:{kind}:{key.text}"
+    def _keys(self, key: StateKey) -> list[str]:
+        """The lock's key and the state's."""
+        return [f"{self._prefix}:lock:{key.text}", f"{self._prefix}:state:{key.text}"]
 
-    async def get(self, key: StateKey) -> Conversation | None:
-        held = holding(key)
-        if held is not None:
-            return held.current()
-        raw = await self._redis.execute("GET", self._key(key))
-        return Conversation.from_json(raw) if raw is not None else None
+    async def _read(self, key: StateKey) -> Raw | None:
+        raw: bytes | None = await self._redis.execute("GET", self._keys(key)[1])
+        return raw
 
-    async def set(self, key: StateKey, state: Conversation) -> None:
-        held = holding(key)
-        if held is not None:
-            held.pending = state
-            return
-        await self._redis.execute("SET", self._key(key), state.to_json(), "EX", self._ttl)
+    async def _write(self, key: StateKey, state: Conversation) -> None:
+        await self._redis.execute("SET", self._keys(key)[1], state.to_json(), "EX", self._ttl)
 
-    async def delete(self, key: StateKey) -> None:
-        held = holding(key)
-        if held is not None:
-            held.forget()
-        await self._redis.execute("DEL", self._key(key))
+    async def _delete(self, key: StateKey) -> None:
+        await self._redis.execute("DEL", self._keys(key)[1])
 
-    @contextlib.asynccontextmanager
-    async def lock(self, key: StateKey) -> AsyncIterator[None]:
-        keys = [self._key(key, "lock"), self._key(key)]
-        async with self._local(key):
-            owner = os.urandom(12).hex()
-            try:
-                raw = await self._acquire(key, keys, owner)
-            except asyncio.CancelledError:  # the take may have reached Redis: free it
-                release_in_background(self._redis.eval(_RELEASE, keys, [owner, "", self._ttl, "", "0"]))
-                raise
-            with hold(Held(key, owner, raw)) as held:
-                try:
-                    yield
-                finally:
-                    state = held.pending.to_json() if held.pending is not None else ""
-                    read = [raw, "1"] if raw is not None else ["", "0"]
+    async def _try_take(self, key: StateKey, owner: str) -> tuple[bool, Raw | None]:
+        taken = await self._redis.eval(_TAKE, self._keys(key), [owner, self._lock_ttl_ms])
+        return (True, taken[1] if len(taken) > 1 else None) if taken[0] == 1 else (False, None)
 
-                    async def attempt() -> bool:
-                        return bool(await self._redis.eval(_RELEASE, keys, [owner, state, self._ttl, *read]))
-
-                    await release(attempt, key)
-
-    async def _acquire(self, key: StateKey, keys: list[str], owner: str) -> bytes | None:
-        """Take the lock and read the state in one script; returns the raw state."""
-        deadline = time.monotonic() + self._lock_wait
-        delay = 0.005
-        while True:
-            taken = await self._redis.eval(_TAKE, keys, [owner, self._lock_ttl_ms])
-            if taken[0] == 1:
-                return taken[1] if len(taken) > 1 else None
-            if time.monotonic() > deadline:
-                # Better a rare race than a citizen without an answer.
-                log.warning("dialogue lock wait timed out; going ahead", extra={"key": key.text})
-                raw: bytes | None = await self._redis.execute("GET", keys[1])
-                return raw
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.2)
+    async def _give_back(self, key: StateKey, owner: str, state: Conversation | None, read: Raw | None) -> bool:
+        written = state.to_json() if state is not None else ""
+        had = [read, "1"] if read is not None else ["", "0"]
+        return bool(await self._redis.eval(_RELEASE, self._keys(key), [owner, written, self._ttl, *had]))
 
     async def close(self) -> None:
-        self._local.clear()
+        await super().close()
         await self._redis.close()
