@@ -29,6 +29,7 @@ from tests.fake_case_service import (
     FakeClock,
     FakeSender,
     no_sleep,
+    parts,
     settings,
 )
 from tests.test_conversation import text_of
@@ -104,3 +105,11 @@ class CaseChat:
     async def say(self, text: str, user: UserRef = ALICE) -> str:
         return text_of(await self.send(text, user))
 
+
+@asynccontextmanager
+async def case_chat(database_url: str) -> AsyncIterator[CaseChat]:
+    """A CaseChat over real case and review services on `database_url`, a fake clock at
+    NOW and a fake Sender (chat.parts, chat.clock, chat.sender)."""
+    clock, sender = FakeClock(NOW), FakeSender()
+    async with parts(database_url, clock, sender) as (p, _):
+        yield CaseChat(p, clock, sender)

@@ -14,7 +14,17 @@ from app import create_app
 from bot.types import Handoff, Inbound, UserRef
 from knowledge.formats import read_catalog_files
 from knowledge.workdays import WorkCalendar
-from tests.case_chat import ALICE, BOB, NOW, NUMBER, CaseChat, record, slow_parts, text_of
+from tests.case_chat import (
+    ALICE,
+    BOB,
+    NOW,
+    NUMBER,
+    CaseChat,
+    case_chat,
+    record,
+    slow_parts,
+    text_of,
+)
 from tests.conftest import demo_files
 from tests.fake_case_service import (
     CATALOG,
@@ -22,15 +32,12 @@ from tests.fake_case_service import (
     PHONE,
     FakeClock,
     FakeSender,
-    parts,
     settings,
 )
 
 
 async def test_number_proof_status_then_my_cases(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         await chat.seed()
         asked = await chat.say(f"帮我查下办件 {NUMBER.lower()} 的进度")
         assert "手机号的后4位" in asked and "张" not in asked
@@ -46,13 +53,11 @@ async def test_number_proof_status_then_my_cases(database_url: str) -> None:
         assert "当前进度：受理" in await chat.say(NUMBER)  # bound now: a bare number shows it at once
         said = [turn[2] for turn in chat.journal.turns]
         assert "5678" not in said and "0000" not in said  # proofs stay out of the transcript
-        assert sender.sent == []  # all answered inline
+        assert chat.sender.sent == []  # all answered inline
 
 
 async def test_without_a_bound_case_the_number_is_asked_for(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         await chat.seed()
         assert "请发送办件编号" in await chat.say("我的申请办到哪一步了")
         assert "手机号的后4位" in await chat.say(NUMBER)
@@ -62,9 +67,7 @@ async def test_without_a_bound_case_the_number_is_asked_for(database_url: str) -
 
 
 async def test_a_whole_id_or_mobile_number_proves_by_its_tail(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         await chat.seed()
         await chat.say(f"查办件 {NUMBER}")
         assert "验证通过" in await chat.say(PHONE)
@@ -74,9 +77,7 @@ async def test_a_whole_id_or_mobile_number_proves_by_its_tail(database_url: str)
 
 
 async def test_five_failures_lock_the_user_out_with_the_hall_phone(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         await chat.seed()
         await chat.say(f"查办件进度{NUMBER}", BOB)
         answers = [await chat.say(f"{i:04d}", BOB) for i in range(5)]
@@ -85,7 +86,7 @@ async def test_five_failures_lock_the_user_out_with_the_hall_phone(database_url:
         await chat.say(NUMBER, BOB)
         locked = await chat.say("5678", BOB)  # even the right answer, within the hour
         assert "验证失败次数过多" in locked and "0826-2345678" in locked
-        clock.advance(3601)
+        chat.clock.advance(3601)
         await chat.say(NUMBER, BOB)
         assert "验证通过" in await chat.say("5678", BOB)
 
@@ -117,9 +118,7 @@ async def test_an_id_number_alone_is_not_taken_for_a_case_number(database_url: s
 
 
 async def test_handoff_transfers_on_wechat_and_keeps_the_phone_numbers(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         replies = await chat.send("转人工")
         assert any(isinstance(r, Handoff) for r in replies)
         assert "12345" in text_of(replies) and "0826-2345678" in text_of(replies)

@@ -11,8 +11,7 @@ import pytest
 from bot.reminders import remind_forever, tick
 from bot.reviews import Target
 from bot.types import Options
-from tests.case_chat import ALICE, BOB, NOW, NUMBER, CaseChat
-from tests.fake_case_service import FakeClock, FakeSender, parts
+from tests.case_chat import ALICE, BOB, NOW, NUMBER, CaseChat, case_chat
 
 DONE = [("受理", "2025-09-29T09:30:00+08:00"), ("办结", "2025-10-01T09:00:00+08:00")]
 DAY = 86400.0
@@ -30,26 +29,22 @@ async def complete(chat: CaseChat) -> None:
 
 
 async def test_completion_invites_a_rating_a_level_records_it_and_a_duplicate_is_refused(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         await chat.seed()
         await bind(chat)
         await complete(chat)
-        assert sender.sent[-1][:2] == ("text", "o-alice") and "请为本次服务评价" in sender.sent[-1][2]
+        assert chat.sender.sent[-1][:2] == ("text", "o-alice") and "请为本次服务评价" in chat.sender.sent[-1][2]
 
         thanks = await chat.say("5")  # the payload a tap sends, or typed as the push says
         assert "感谢您的评价：非常满意" in thanks and "再写几句" in thanks
         again = await chat.say("5")
         assert "已经评价过了（一事一评）" in again
-        review = await p.review_store.get_review(Target("case", NUMBER), ALICE.key)
+        review = await chat.parts.review_store.get_review(Target("case", NUMBER), ALICE.key)
         assert review is not None and review.level == 5 and review.department == "公安局"
 
 
 async def test_a_bad_rating_from_the_offered_levels_opens_a_rectification(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         await chat.seed()
         await bind(chat, BOB)
         await complete(chat)
@@ -59,17 +54,15 @@ async def test_a_bad_rating_from_the_offered_levels_opens_a_rectification(databa
         assert NUMBER in offered[0].prompt  # type: ignore[union-attr]
         sorry = await chat.say(levels[0].payload, BOB)  # tapping 非常不满意
         assert "很抱歉让您不满意" in sorry and "公安局" in sorry and "前回复您" in sorry
-        [record] = await p.review_store.rectifications(open_only=True)
+        [record] = await chat.parts.review_store.rectifications(open_only=True)
         assert record.target == Target("case", NUMBER) and record.department == "公安局"
         assert "已记录您的意见" in await chat.say("窗口让我跑了三趟", BOB)
-        review = await p.review_store.get_review(Target("case", NUMBER), BOB.key)
+        review = await chat.parts.review_store.get_review(Target("case", NUMBER), BOB.key)
         assert review is not None and review.level == 1 and "跑了三趟" in review.comment
 
 
 async def test_a_complaint_asks_what_it_is_about_then_the_level(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         await chat.seed()
         await bind(chat)
         which = await chat.say("窗口那个人态度差")
@@ -79,25 +72,21 @@ async def test_a_complaint_asks_what_it_is_about_then_the_level(database_url: st
         assert "请为在广安市政务服务中心办事" in level and "5. 非常满意" in level
         recorded = await chat.say("2")  # 不满意
         assert "感谢您的评价：不满意" in recorded and "很抱歉" in recorded and "再写几句" not in recorded
-        [review] = await p.review_store.reviews_between(0, NOW + DAY)
+        [review] = await chat.parts.review_store.reviews_between(0, NOW + DAY)
         assert review.target == Target("hall", "H1:2025-10-01") and review.hall_code == "H1"
         assert review.comment == "窗口那个人态度差"  # their words became the comment
         assert [t for _, t, _ in chat.journal.reviews] == ["窗口那个人态度差"]
-        assert len(await p.review_store.rectifications()) == 1
+        assert len(await chat.parts.review_store.rectifications()) == 1
 
 
 async def test_a_level_without_an_invitation_asks_what_it_is_for(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         assert "哪一件事" in await chat.say("非常满意")
         assert "感谢您的评价：非常满意" in await chat.say("1")  # the level said first is kept
 
 
 async def test_the_reminder_loop_sends_one_reminder_after_three_days(database_url: str) -> None:
-    clock, sender = FakeClock(NOW), FakeSender()
-    async with parts(database_url, clock, sender) as (p, _):
-        chat = CaseChat(p, clock, sender)
+    async with case_chat(database_url) as chat:
         await chat.seed()
         await bind(chat)
         await complete(chat)
@@ -113,15 +102,15 @@ async def test_the_reminder_loop_sends_one_reminder_after_three_days(database_ur
                 if passed == limit:
                     raise Stop
                 passed += 1
-                clock.advance(seconds)
+                chat.clock.advance(seconds)
 
             with pytest.raises(Stop):
-                await remind_forever(p.reviews, 3600, sleep)
+                await remind_forever(chat.parts.reviews, 3600, sleep)
 
         await hours(71)  # not yet three days
-        assert [d.topic for d in await p.store.deliveries(ALICE.key) if d.topic.endswith(":remind")] == []
+        assert [d.topic for d in await chat.parts.store.deliveries(ALICE.key) if d.topic.endswith(":remind")] == []
         await hours(48)
-        reminders = [d for d in await p.store.deliveries(ALICE.key) if d.topic.endswith(":remind")]
+        reminders = [d for d in await chat.parts.store.deliveries(ALICE.key) if d.topic.endswith(":remind")]
         assert [d.topic for d in reminders] == [f"review:case:{NUMBER}:remind"]  # once only
         assert reminders[0].at - NOW == 72 * 3600
 
