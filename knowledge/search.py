@@ -19,7 +19,7 @@ import json
 import math
 import re
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -155,6 +155,27 @@ def _logistic(x: list[float], coef: list[float], mean: list[float], scale: list[
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+def near_pick(
+    scores: list[float], pair: Callable[[int], tuple[float, float, bool]], p: Mapping[str, Any] | None
+) -> int:
+    """Which hit of a sorted short list to put first: the first, unless a near neighbour of
+    it (a name at least `alike` like its own, of the same kind, scoring within `gap`) has
+    clearly more of its own words in the question (lead over the first's own words above
+    `lead`): 户口迁出登记 vs 户口迁入登记 differ only where the question tells them apart,
+    while the summaries and FAQs that decide the score mostly share the rest. `pair(j)` is
+    (likeness, lead, same kind) of hit j against the first; `p` the fitted rule (None: off)."""
+    if not p:
+        return 0
+    best, pick = p["lead"], 0
+    for j in range(1, min(len(scores), int(p["depth"]) + 1)):
+        if scores[0] - scores[j] > p["gap"]:
+            break
+        alike, lead, same = pair(j)
+        if same and alike >= p["alike"] and lead > best:
+            best, pick = lead, j
+    return pick
+
+
 def profile_of(catalog: Catalog) -> str:
     """"rich" when most items have summaries or FAQs, else "names": they score differently."""
     items = list(catalog.items.values())
@@ -188,6 +209,17 @@ def _field_texts(
             else:
                 out.append((v, fw * EXPANDED, vk))
     return out
+
+
+def _own_share(units: Mapping[str, float], other: Mapping[str, float], keys: Mapping[str, float]) -> float:
+    """Share (by idf) of a name's units that the other name lacks which the question has."""
+    total = got = 0.0
+    for k, w in units.items():
+        if k not in other:
+            total += w
+            if k in keys:
+                got += w
+    return got / total if total else 0.0
 
 
 @functools.lru_cache(maxsize=8192)
@@ -388,6 +420,12 @@ class SearchIndex:
                             keys[key] = THESAURUS
         return keys
 
+    def lookup_keys(self, text: str) -> dict[str, float]:
+        """The keys a normalised question is looked up by: its own, 词林 synonyms, typos' sounds."""
+        keys = self.question_keys(text)
+        self._rescue_homophones(keys)
+        return keys
+
     def _rescue_homophones(self, keys: dict[str, float]) -> None:
         """A pair or word the catalog lacks but whose sound it has (身份正, 签住, 社宝) is most
         likely a typo: count its sound as much as the characters would have counted."""
@@ -410,6 +448,11 @@ class SearchIndex:
             ),
             key=lambda r: -r[0],
         )
+        pick = near_pick([r[0] for r in scored], lambda j: self.near_pair(scored[0][1], scored[j][1], keys),
+                         self.params.get("near"))
+        if pick:  # the two exchange places and scores: the list stays sorted
+            (s0, *first), (sj, *other) = scored[0], scored[pick]
+            scored[0], scored[pick] = (s0, *other), (sj, *first)
         for i in range(min(2, len(scored))):  # only the first two hits' name coverage is used
             s, d, c, n, f, _ = scored[i]
             scored[i] = (s, d, c, n, f, self.name_covered(d, keys))
@@ -490,8 +533,7 @@ class SearchIndex:
         text = normalise(query)
         if not text or not self._codes:
             return text, {}, [], 0, 1.0
-        keys = self.question_keys(text)
-        self._rescue_homophones(keys)
+        keys = self.lookup_keys(text)
         found = self._accumulate(keys)
         if found is None:
             return text, keys, [], 0, 1.0
@@ -547,6 +589,31 @@ class SearchIndex:
         by_name = all_fw >= NAMED
         named = np.bincount(all_ids[by_name], weights=all_ws[by_name], minlength=len(self._codes))
         return acc, named, potential, unknown / potential
+
+    def near_pair(self, first: _Doc, other: _Doc, keys: Mapping[str, float]) -> tuple[float, float, bool]:
+        """(how alike the two names are, how much more of its own words `other` has in the
+        question than `first` has of its own, whether they are of one kind), for near_pick:
+        only the words that differ between two like names can tell them apart."""
+        a, b = self._name_units(first.forms[0] if first.forms else first.name), self._name_units(
+            other.forms[0] if other.forms else other.name)
+        alike = fuzz.ratio(first.name, other.name) / 100.0
+        return alike, _own_share(b, a, keys) - _own_share(a, b, keys), first.kind == other.kind
+
+    def _name_units(self, form: str) -> dict[str, float]:
+        """The characters, character pairs and sound pairs of a normalised name, each weighted
+        by its idf (its synonym variants would blur what tells two names apart: measured, they
+        lower rank-1)."""
+        units: dict[str, float] = {}
+        for run in _CJK_RUN.findall(form):
+            for i, ch in enumerate(run):
+                units["c" + ch] = 0.0
+                if i:
+                    units["b" + run[i - 1 : i + 1]] = 0.0
+                    units["p" + char_pinyin(run[i - 1]) + char_pinyin(run[i])] = 0.0
+        for k in units:
+            t = self._tid.get(k)
+            units[k] = float(self._idfs[t]) if t is not None else 1.0
+        return units
 
     def name_covered(self, doc: _Doc, keys: Mapping[str, float]) -> float:
         """Share of a name's sound pairs (weighted by how rare they are) that the question has,
