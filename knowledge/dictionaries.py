@@ -126,6 +126,10 @@ class Segmenter:
         # (both derived from freq; pass them only as an earlier Segmenter computed them)
         self.reach: dict[str, int] = {} if reach is None else reach
         self.long_starts: set[str] = set() if long_starts is None else long_starts
+        # jieba's own total and the words added since (catalog names): what is left is how
+        # often a word occurs in general Chinese, which says how telling it is anywhere
+        self.general_total = total
+        self.added: set[str] = set()
         if reach is None or long_starts is None:
             for w in freq:
                 self._index(w)
@@ -145,7 +149,16 @@ class Segmenter:
         """jieba's add_word: the word gets `freq`, and the total grows by it."""
         self.freq[word] = freq
         self.total += freq
+        self.added.add(word)
         self._index(word)
+
+    def salience(self, word: str) -> float:
+        """How telling a word is in general Chinese, 0 to 1: log(total / frequency) in jieba's
+        dictionary over the rarest word's (a word jieba lacks counts as rarest); catalog words
+        added since do not change it, so it means the same for every catalog."""
+        top = math.log(self.general_total)
+        f = 0 if word in self.added else self.freq.get(word, 0)
+        return math.log(self.general_total / f) / top if f else 1.0
 
     def _index(self, word: str) -> None:
         if self.reach.get(word[0], 0) < len(word):

@@ -283,6 +283,10 @@ class Analyzer:
         self._pair_keys: dict[str, tuple[str, str]] = {}
         self._word_keys: dict[str, tuple[str, str]] = {}
 
+    def salience(self, word: str) -> float:
+        """How telling a word is in general Chinese (see Segmenter.salience)."""
+        return self._seg.salience(word)
+
     def forget_phrases(self) -> None:
         """Drop the build-time caches: a serving index only analyses questions."""
         self._cache = {}
