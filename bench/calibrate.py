@@ -67,7 +67,8 @@ from knowledge.text import normalise  # noqa: E402
 
 Cand = tuple[str, float, float, float, float, float]  # code, coverage, name match, fuzzy, bundle cue, name covered
 Pairs = dict[tuple[str, str], tuple[float, float, bool]]  # (first, other) -> SearchIndex.near_pair
-Row = tuple[str | None, list[Cand], int, float, int, Pairs]  # expected, candidates, matched docs, unknown, length
+# expected, candidates, matched docs, unknown, length, near pairs, what of the question each candidate lacks
+Row = tuple[str | None, list[Cand], int, float, int, Pairs, dict[str, float]]
 Near = dict[str, float] | None  # the near-neighbour tie-break rule (knowledge.search.near_pick), None: off
 Weights = tuple[float, float, float, float]  # coverage, name match, fuzzy, bundle cue
 Ranked = list[tuple[str | None, list[tuple[float, str]], list[float]]]  # + confidence features
@@ -91,16 +92,17 @@ def load(name: str) -> tuple[Catalog, list[dict[str, Any]]]:
 def signals(index: SearchIndex, qs: list[dict[str, Any]]) -> list[Row]:
     rows = []
     for q in qs:
-        text, cands, matched, unknown = index.candidates(q["q"])
+        text, cands, matched, unknown, lacks = index.candidates(q["q"])
         NAMES.update((d.code, d.name) for d, *_ in cands)
         keys = index.lookup_keys(text)
         pairs: Pairs = {}
         for (d, *_), (e, *_) in itertools.permutations(cands, 2):
             if fuzz.ratio(d.name, e.name) >= 100 * min(NEAR_GRID["alike"]):  # the others never count
                 pairs[(d.code, e.code)] = index.near_pair(d, e, keys)
+        missed = {d.code: x for (d, *_), x in zip(cands, lacks, strict=True)}  # each may come first
         rows.append(
             (q.get("expect"), [(d.code, c, n, f, b, dc) for d, c, n, f, b, dc in cands], matched, unknown,
-             len(text.replace(" ", "")), pairs)
+             len(text.replace(" ", "")), pairs, missed)
         )
     return rows
 
@@ -129,7 +131,7 @@ def lexical(cands: list[Cand], w: Weights, near: Near, pairs: Pairs) -> list[flo
 def first_codes(rows: list[Row], w: Weights, near: Near) -> list[str | None]:
     """The code ranked first for each question (None without candidates)."""
     out: list[str | None] = []
-    for _, cands, *_, pairs in rows:
+    for _, cands, *_, pairs, _ in rows:
         if not cands:
             out.append(None)
             continue
@@ -175,7 +177,7 @@ def ranked_semantic(rows: list[Row], w: Weights, ws: float, sims: Sims, near: Ne
     the features are the semantic ones and whether the first hit changed (the lexical
     confidence goes first, in fit: it depends on the fold's lexical model)."""
     out: Ranked = []
-    for (expect, cands, *_, pairs), sim in zip(rows, sims, strict=True):
+    for (expect, cands, *_, pairs, _), sim in zip(rows, sims, strict=True):
         if not cands or sim is None:
             out.append((expect, [], []))
             continue
@@ -208,7 +210,7 @@ def fit_semantic_weight(rows: list[Row], w: Weights, sims: Sims, near: Near = No
 
 def ranked(rows: list[Row], w: Weights, near: Near = None) -> Ranked:
     out: Ranked = []
-    for expect, cands, matched, unknown, length, pairs in rows:
+    for expect, cands, matched, unknown, length, pairs, missed in rows:
         scored = sorted(
             (
                 (x, code, c, n, f, dc)
@@ -220,6 +222,7 @@ def ranked(rows: list[Row], w: Weights, near: Near = None) -> Ranked:
             confidence_features(
                 [(s, None, c, n, f, dc) for s, _, c, n, f, dc in scored], matched, unknown, length,
                 fuzz.ratio(NAMES[scored[0][1]], NAMES[scored[1][1]]) / 100.0 if len(scored) > 1 else 0.0,
+                missed[scored[0][1]],
             )
             if scored else []
         )

@@ -7,9 +7,10 @@ keys (numpy arrays); only the best `RERANK` candidates get the finer, costlier s
 The decision comes from a logistic confidence model over features of the short list (first
 score and its lead, also relative to the part of the question the catalog knows; how much
 of the question and of the first name is covered; crowding at the top; question length;
-share of the question in words the catalog never uses): above the answer threshold the
-first hit is the answer, above the options threshold the close hits are offered, below it
-"none". Model and thresholds are learnt by bench/calibrate.py and stored in thresholds.json.
+share of the question in words the catalog never uses, and in telling words of general
+Chinese the first hit lacks): above the answer threshold the first hit is the answer, above
+the options threshold the close hits are offered, below it "none". Model and thresholds
+are learnt by bench/calibrate.py and stored in thresholds.json.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import math
 import re
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -93,9 +95,15 @@ class _Doc:
     name: str
     kind: Literal["item", "bundle"]
     forms: tuple[str, ...]  # normalised name, first alias and the name's synonym variants
+    at: int = -1  # its number in the index
 
 
-CONFIDENCE_FEATURES = 19
+CONFIDENCE_FEATURES = 20
+# Words at most this telling in general Chinese (salience: jieba IDF over the rarest word's;
+# 0.45 is a word about 1 in 3,000 words of running text) do not count in `unexplained`.
+# Held-out, a cut at 0.55 lost names-profile top-1 (0.54 -> 0.50); no cut (plain salience)
+# kept reference top-1 but let one more out-of-scope question through.
+COMMON_SALIENCE = 0.45
 
 
 def confidence_features(
@@ -104,12 +112,14 @@ def confidence_features(
     unknown: float,
     length: int,
     alike: float = 0.0,
+    unexplained: float = 0.0,
 ) -> list[float]:
     """What tells a sure first hit from a guess: its score and lead (also relative to the part
     of the question the catalog knows, as long questions carry many words no name has), how
     much of its name and of the question it covers, how crowded the top is, the question's
-    length, how much of the question the catalog has never seen, and how alike the first two
-    names are (`alike`: near neighbours such as 户口迁入/迁出 登记 need a wider lead)."""
+    length, how much of the question the catalog has never seen, how alike the first two
+    names are (`alike`: near neighbours such as 户口迁入/迁出 登记 need a wider lead), and the
+    share of the question's telling words the first hit lacks (SearchIndex.unexplained)."""
     s1, _, c1, n1, f1, d1 = scored[0]
     s2, _, _, n2, f2, d2 = scored[1] if len(scored) > 1 else (0.0, None, 0.0, 0.0, 0.0, 0.0)
     s3 = scored[2][0] if len(scored) > 2 else 0.0
@@ -119,7 +129,7 @@ def confidence_features(
     return [
         s1, s1 - s2, (s1 - s2) / max(s1, 1e-6), c1, n1, f1, math.log1p(matched) / 10.0, unknown,
         n1 - n2, f1 - f2, s1 / known, (s1 - s2) / known, size, s2 - s3, crowd, d1, d1 - d2,
-        alike, alike * (s1 - s2),
+        alike, alike * (s1 - s2), unexplained,
     ]
 
 
@@ -290,6 +300,7 @@ class SearchIndex:
         self._idfs = array("d")
         self._post_doc = np.zeros(0, np.int32)
         self._post_w = np.zeros(0, np.float32)
+        self._post_docs = memoryview(self._post_doc)  # the same, read as plain ints
         self._analyzer: Analyzer | None = None
         self._unknown_idf = 1.0
         self._common = self._common_pair = 1
@@ -378,6 +389,7 @@ class SearchIndex:
         del p_w
         doc_of = np.repeat(np.arange(len(raw), dtype=np.int32), np.frombuffer(counts, dtype=np.int32))
         self._post_doc = doc_of[order]
+        self._post_docs = memoryview(self._post_doc)
         del doc_of, order
         df = np.bincount(tid_arr, minlength=len(tids))
         self._offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
@@ -400,7 +412,51 @@ class SearchIndex:
         return len(self._codes)
 
     def _doc(self, d: int) -> _Doc:
-        return _Doc(self._codes[d], self._names[d], self._kinds[d], self._forms[d])
+        return _Doc(self._codes[d], self._names[d], self._kinds[d], self._forms[d], d)
+
+    def _has(self, key: str, d: int) -> bool:
+        """Whether document d has `key`: a key's postings are in document order, so one
+        binary search tells (on a memoryview: plain ints, no numpy scalars)."""
+        t = self._tid.get(key)
+        if t is None:
+            return False
+        a, b = self._starts[t], self._starts[t + 1]
+        j = bisect_left(self._post_docs, d, a, b)
+        return j < b and self._post_docs[j] == d
+
+    def _word_covered(self, w: str, d: int) -> float:
+        """How much of a question word document d has: all of it when it has the word, else
+        the share of its character pairs it has (危险品 and 危险货物 share one pair of two)."""
+        if self._has("w" + w, d):
+            return 1.0
+        return sum(self._has("b" + w[i : i + 2], d) for i in range(len(w) - 1)) / (len(w) - 1)
+
+    def unexplained(self, keys: Mapping[str, float], d: int) -> float:
+        """Share of the question's telling words that document d (the first hit) has nowhere,
+        each word weighted by how much rarer than common words it is in general Chinese.
+
+        A near-domain question the catalog cannot serve (无犯罪记录证明 ... 公证和翻译) shares
+        the first hit's words and scores as high as a right answer, yet adds telling words the
+        hit lacks; `unknown` misses them when the catalog has them elsewhere, and weighs
+        them all alike when it lacks them. General rarity (jieba's frequencies) keeps words
+        such as 现在, 已经, 需要 from counting; context words (舅舅, 摔伤) still count, which is why
+        this is one feature of the model and not a rule."""
+        assert self._analyzer is not None
+        salience = self._analyzer.salience
+        missed = total = 0.0
+        for key, qw in keys.items():
+            # words only, not 词林 synonyms (0.45); a typo rescued by its sound (weight 0) counts:
+            # the hit has its sound, not the word (held-out, not counting them let one more
+            # out-of-scope question through for "names" and cost reference top-1 0.757 -> 0.751)
+            if key[0] != "w" or 0.0 < qw < 0.5:
+                continue
+            t = (salience(key[1:]) - COMMON_SALIENCE) / (1.0 - COMMON_SALIENCE)
+            if t <= 0.0:
+                continue
+            t = min(1.0, t)
+            total += t
+            missed += t * (1.0 - self._word_covered(key[1:], d))
+        return missed / total if total else 0.0
 
     def question_keys(self, text: str) -> dict[str, float]:
         """Keys of a normalised question, with 词林 synonyms for words the catalog lacks."""
@@ -456,7 +512,7 @@ class SearchIndex:
         for i in range(min(2, len(scored))):  # only the first two hits' name coverage is used
             s, d, c, n, f, _ = scored[i]
             scored[i] = (s, d, c, n, f, self.name_covered(d, keys))
-        confidence = self.confidence(scored, matched, unknown, len(text.replace(" ", "")))
+        confidence = self.confidence(scored, matched, unknown, len(text.replace(" ", "")), keys)
         sp = self.params.get("semantic")
         semantic = None
         if self._semantic is not None and sp and len(scored) > 1 and confidence < sp["gate"]:
@@ -504,28 +560,33 @@ class SearchIndex:
         matched: int,
         unknown: float,
         length: int = 0,
+        keys: Mapping[str, float] | None = None,
     ) -> float:
         """Probability that the first hit is right, from a logistic model calibrate.py fits
-        (on standardised features: `mean` and `scale` are stored with the coefficients)."""
+        (on standardised features: `mean` and `scale` are stored with the coefficients);
+        `keys`, the question's, tell what the first hit leaves unexplained."""
         if not scored:
             return 0.0
         coef = self.params.get("confidence")
         alike = fuzz.ratio(scored[0][1].name, scored[1][1].name) / 100.0 if len(scored) > 1 else 0.0
-        x = confidence_features(scored, matched, unknown, length, alike)
+        missed = self.unexplained(keys, scored[0][1].at) if keys else 0.0
+        x = confidence_features(scored, matched, unknown, length, alike, missed)
         if not coef:
             return x[0]
         return _logistic(x, coef, self.params.get("mean") or [0.0] * len(x), self.params.get("scale") or [1.0] * len(x))
 
-    def candidates(self, query: str) -> tuple[str, list[Row], int, float]:
+    def candidates(self, query: str) -> tuple[str, list[Row], int, float, list[float]]:
         """(normalised question, short list of Rows, number of documents matched, share of the
-        question's weight in words the catalog lacks).
+        question's weight in words the catalog lacks, and for each row the share of the
+        question's telling words it lacks: `unexplained`, which search() computes for
+        whichever row comes first).
 
         Only documents sharing keys with the question are touched; only the best RERANK of
         them get the fuzzy signal. bench/calibrate.py fits weights on these rows.
         """
         text, keys, rows, matched, unknown = self._candidates(query)
         covered = [(*r, self.name_covered(r[0], keys)) for r in rows]
-        return text, covered, matched, unknown
+        return text, covered, matched, unknown, [self.unexplained(keys, r[0].at) for r in rows]
 
     def _candidates(self, query: str) -> tuple[str, dict[str, float], list[Row5], int, float]:
         """candidates() without the name coverage, which search() computes for its first two

@@ -203,12 +203,25 @@ def test_a_question_about_something_the_catalog_lacks_is_not_answered(index: Sea
         assert index.search(q).answer is None
 
 
+def test_unexplained_counts_the_telling_words_the_first_hit_lacks() -> None:
+    idx = SearchIndex.build(small(Item(code="A", name="无犯罪记录证明开具"), Item(code="B", name="公证书办理")))
+    a = idx._codes.index("A")
+    keys = idx.question_keys
+    assert idx.unexplained(keys("无犯罪记录证明开具"), a) == 0.0
+    # 公证 and 翻译 are telling words item A lacks (B has 公证: the catalog knows it)
+    lacks = idx.unexplained(keys("无犯罪记录证明要公证和翻译"), a)
+    assert 0.3 < lacks < 1.0
+    # 已经 and 现在 are too common in general Chinese to count
+    assert idx.unexplained(keys("已经 现在 无犯罪记录证明"), a) == 0.0
+    assert idx.unexplained({}, a) == 0.0
+
+
 def test_confidence_features_see_the_lead_and_how_alike_the_first_two_names_are() -> None:
     top = [(0.8, None, 0.8, 0.7, 0.9, 1.0), (0.5, None, 0.5, 0.4, 0.6, 0.5), (0.2, None, 0.2, 0.1, 0.3, 0.1)]
-    x = confidence_features(top, matched=10, unknown=0.5, length=12, alike=0.75)
+    x = confidence_features(top, matched=10, unknown=0.5, length=12, alike=0.75, unexplained=0.4)
     assert len(x) == CONFIDENCE_FEATURES
     assert x[0] == 0.8 and x[1] == pytest.approx(0.3) and x[10] == pytest.approx(1.6)  # lead; score of the known part
-    assert x[-2:] == pytest.approx([0.75, 0.75 * 0.3])
+    assert x[-3:] == pytest.approx([0.75, 0.75 * 0.3, 0.4])
     assert len(confidence_features(top[:1], 1, 0.0, 3)) == CONFIDENCE_FEATURES  # a single hit
 
 
