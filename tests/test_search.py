@@ -62,6 +62,26 @@ def test_near_neighbours_are_told_apart_by_the_words_that_differ(index: SearchIn
     assert rent != buy and index.search("租房提取公积金").results[0].name.startswith("租房")
 
 
+def test_the_tie_break_puts_the_near_neighbour_the_question_names_first() -> None:
+    # 迁入's summary talks about 迁出 (you move out first), so by coverage it beats 迁出登记 for
+    # a question about moving out; only the words the two names do not share tell them apart.
+    catalog = small(
+        Item(code="IN", name="户口迁入登记", summary="从外地把户口迁进来；先在原籍派出所办好迁出，再到迁入地派出所落户"),
+        Item(code="OUT", name="户口迁出登记", summary="户口迁往外地"),
+    )
+    question = "户口迁出是在哪个派出所办就是老家那边还是学校那边"
+    rule = {"alike": 0.6, "gap": 0.08, "lead": 0.0, "depth": 2}
+    plain = SearchIndex.build(catalog, thresholds={"rich": DEFAULT_PROFILE, "names": DEFAULT_PROFILE})
+    ruled = SearchIndex.build(catalog, thresholds={p: {**DEFAULT_PROFILE, "near": rule} for p in ("rich", "names")})
+    before, after = plain.search(question).results, ruled.search(question).results
+    assert [h.code for h in before] == ["IN", "OUT"]
+    assert [h.code for h in after] == ["OUT", "IN"]
+    assert [h.score for h in after] == [h.score for h in before]  # places and scores exchanged: still sorted
+    far = {p: {**DEFAULT_PROFILE, "near": {**rule, "gap": 0.01}} for p in ("rich", "names")}
+    assert first(SearchIndex.build(catalog, thresholds=far).search(question)) == "IN"  # too far behind to move
+    assert first(ruled.search("户口迁入登记 在哪个派出所办")) == "IN"  # the question names the first one
+
+
 def test_a_question_that_fits_near_neighbours_equally_gets_options(index: SearchIndex) -> None:
     for q in ("身份证", "shenfenzheng"):
         result = index.search(q)
