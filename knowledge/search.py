@@ -4,6 +4,9 @@
 read-only index, so the adapter layer can build one in a background thread while the old
 one serves and then swap a single reference. A query touches only the postings of its own
 keys (numpy arrays); only the best `RERANK` candidates get the finer, costlier signals.
+Near neighbours (户口迁入/迁出登记) share most words and their summaries mention each other,
+so a like-named second hit goes first when the question has more of the words that tell
+the two names apart (`near_pick`).
 The decision comes from a logistic confidence model over features of the short list (first
 score and its lead, also relative to the part of the question the catalog knows; how much
 of the question and of the first name is covered; crowding at the top; question length;
