@@ -562,8 +562,8 @@ class SearchIndex:
         scored: list[tuple[float, _Doc, float, float, float, float]],
         matched: int,
         unknown: float,
-        length: int = 0,
-        keys: Mapping[str, float] | None = None,
+        length: int,
+        keys: Mapping[str, float],
     ) -> float:
         """Probability that the first hit is right, from a logistic model calibrate.py fits
         (on standardised features: `mean` and `scale` are stored with the coefficients);
@@ -572,7 +572,7 @@ class SearchIndex:
             return 0.0
         coef = self.params.get("confidence")
         alike = fuzz.ratio(scored[0][1].name, scored[1][1].name) / 100.0 if len(scored) > 1 else 0.0
-        missed = self.unexplained(keys, scored[0][1].at) if keys else 0.0
+        missed = self.unexplained(keys, scored[0][1].at)
         x = confidence_features(scored, matched, unknown, length, alike, missed)
         if not coef:
             return x[0]
