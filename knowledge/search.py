@@ -428,11 +428,15 @@ class SearchIndex:
         return j < b and self._post_docs[j] == d
 
     def _word_covered(self, w: str, d: int) -> float:
-        """How much of a question word document d has: all of it when it has the word, else
-        the share of its character pairs it has (危险品 and 危险货物 share one pair of two)."""
-        if self._has("w" + w, d):
+        """How much of a question word document d has: all of it when it has the word or its
+        sound (身分证 mistyped, the hit has 身份证), else the share of its character pairs it has,
+        each by characters or sound (危险品 and 危险货物 share one pair of two)."""
+        if self._has("w" + w, d) or self._has("v" + word_pinyin(w), d):
             return 1.0
-        return sum(self._has("b" + w[i : i + 2], d) for i in range(len(w) - 1)) / (len(w) - 1)
+        return sum(
+            self._has("b" + w[i : i + 2], d) or self._has("p" + char_pinyin(w[i]) + char_pinyin(w[i + 1]), d)
+            for i in range(len(w) - 1)
+        ) / (len(w) - 1)
 
     def unexplained(self, keys: Mapping[str, float], d: int) -> float:
         """Share of the question's telling words that document d (the first hit) has nowhere,

@@ -24,6 +24,7 @@ from knowledge.search import (
     semantic_relative,
 )
 from knowledge.semantic import SemanticStage, VectorCache, load_encoder
+from knowledge.text import normalise
 
 KB = Path(__file__).resolve().parents[2] / "shared" / "kb"
 
@@ -234,6 +235,17 @@ def test_unexplained_counts_the_telling_words_the_first_hit_lacks() -> None:
     # 已经 and 现在 are too common in general Chinese to count
     assert idx.unexplained(keys("已经 现在 无犯罪记录证明"), a) == 0.0
     assert idx.unexplained({}, a) == 0.0
+
+
+def test_a_typo_whose_sound_the_hit_has_is_not_unexplained() -> None:
+    """身分证 is 身份证 mistyped: the hit has its sound, so it explains the word (before, such
+    typo questions looked as unexplained as a question about something else)."""
+    idx = SearchIndex.build(small(Item(code="A", name="居民身份证换领"), Item(code="B", name="结婚证补领")))
+    a, b = idx._codes.index("A"), idx._codes.index("B")
+    keys = idx.lookup_keys(normalise("身分证换领"))
+    assert keys["w身分证"] == 0.0  # rescued by its sound
+    assert idx.unexplained(keys, a) == 0.0
+    assert idx.unexplained(keys, b) == 1.0  # B has neither the word nor its sound
 
 
 def test_confidence_features_see_the_lead_and_how_alike_the_first_two_names_are() -> None:
