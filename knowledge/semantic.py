@@ -75,8 +75,16 @@ def load_encoder(threads: int = 1) -> Encoder | None:
 
 def question_text(normalised: str, limit: int | None = None) -> str:
     """What is embedded of a question: its normalised form (fillers and politeness gone,
-    dialect words made standard: fewer tokens, same meaning), cut to `limit` characters."""
-    return normalised.strip()[: QUESTION_CHARS if limit is None else limit]
+    dialect words made standard: fewer tokens, same meaning), at most `limit` characters.
+    A longer one keeps its opening (what it is about) and its end, where citizens put the
+    actual ask after the story: measured on the dev questions, the stage's rerank put the
+    expected item first for 0.850 of the real catalog's (0.838 keeping the opening only) and
+    held-out top-1 went 0.542 -> 0.550."""
+    text = normalised.strip()
+    n = QUESTION_CHARS if limit is None else limit
+    if len(text) <= n:
+        return text
+    return text[: n // 2] + " " + text[len(text) - (n - n // 2) :]
 
 
 def passage_text(name: str, aliases: Sequence[str] = ()) -> str:
