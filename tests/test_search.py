@@ -23,7 +23,13 @@ from knowledge.search import (
     semantic_features,
     semantic_relative,
 )
-from knowledge.semantic import SemanticStage, VectorCache, load_encoder
+from knowledge.semantic import (
+    QUESTION_CHARS,
+    SemanticStage,
+    VectorCache,
+    load_encoder,
+    question_text,
+)
 from knowledge.text import normalise
 
 KB = Path(__file__).resolve().parents[2] / "shared" / "kb"
@@ -363,3 +369,12 @@ def test_the_bundled_e5_model_sees_meaning_beyond_characters() -> None:
     stage = SemanticStage.start(encoder, ["dog", "fish"], ["犬类准养证核发", "渔业捕捞许可证核发"], None, background=False)
     sims = stage.similarities("养狗要办啥子证", ["dog", "fish"])
     assert sims is not None and sims[0] > sims[1]
+
+
+def test_a_long_question_is_embedded_by_its_opening_and_its_ask() -> None:
+    story = "我爷爷上个月在家里过世了村里的人说要去派出所把他的户口销掉"
+    question = story + "需要带什么材料"
+    text = question_text(question)
+    assert len(text.replace(" ", "")) == QUESTION_CHARS
+    assert text.startswith("我爷爷上个月") and text.endswith("需要带什么材料")
+    assert question_text(" 身份证换领 ") == "身份证换领"  # short ones whole
