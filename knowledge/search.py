@@ -63,6 +63,7 @@ DEFAULT_PROFILE: dict[str, Any] = {
 
 Decision = Literal["answer", "options", "none"]
 TIE = 0.005  # scores this close are a tie: offer both rather than pick one
+TIE_BIAS = 1e-12  # per place in the fixed document order (SearchIndex._tie)
 # A short-list row: document, question coverage, coverage by names and aliases only, fuzzy
 # match of the name, bundle cue (+1 a bundle asked for as one, -1 a bundle asked without a
 # cue, 0 an item), and how much of the name the question covers (by sound pairs, so typos
@@ -308,6 +309,10 @@ class SearchIndex:
         self._unknown_idf = 1.0
         self._common = self._common_pair = 1
         self._semantic: SemanticStage | None = None
+        # A tiny per-document bias by a fixed order (shorter name, then code), so documents that
+        # match alike make the short list and rank the same whichever order the catalog was
+        # stored in (a file and the database differ); far below any real score difference.
+        self._tie = np.zeros(0)
 
     @classmethod
     def build(
@@ -408,6 +413,9 @@ class SearchIndex:
         self._names = tuple(r[1] for r in raw)
         self._kinds = tuple(r[2] for r in raw)
         self._forms = tuple(doc_forms)
+        fixed = sorted(range(len(raw)), key=lambda d: (len(self._names[d]), self._codes[d]))
+        self._tie = np.zeros(len(raw))
+        self._tie[fixed] = np.arange(len(raw), 0, -1) * TIE_BIAS
         self._semantic = _semantic_stage(catalog, self.params, semantic, cache_dir, semantic_background)
         return self
 
@@ -608,10 +616,11 @@ class SearchIndex:
         acc, named, potential, unknown = found
         matched = int(np.count_nonzero(acc))
         top = min(RERANK, matched)
-        cand = np.argpartition(-acc, top - 1)[:top] if top < len(acc) else np.flatnonzero(acc)
+        cand = np.argpartition(-(acc + self._tie), top - 1)[:top] if top < len(acc) else np.flatnonzero(acc)
         plural = asks_for_bundle(text)
         rows = []
-        for d in cand.tolist():
+        tie = self._tie
+        for d in sorted(cand.tolist(), key=lambda d: -tie[d]):  # the fixed order: see _tie
             doc = self._doc(d)
             name_cov, fz = min(1.0, float(named[d]) / potential), 0.0
             for form in doc.forms:

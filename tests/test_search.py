@@ -378,3 +378,17 @@ def test_a_long_question_is_embedded_by_its_opening_and_its_ask() -> None:
     assert len(text.replace(" ", "")) == QUESTION_CHARS
     assert text.startswith("我爷爷上个月") and text.endswith("需要带什么材料")
     assert question_text(" 身份证换领 ") == "身份证换领"  # short ones whole
+
+
+def test_hits_that_match_alike_rank_the_same_whatever_order_the_catalog_was_stored_in() -> None:
+    """A file and the database list items in different orders; the answers must not differ.
+    Twenty like-named items tie on every signal, more than the short list holds."""
+    items = [Item(code=f"X-{i:02d}", name=f"道路运输证办理第{'一二三四五六七八九十'[i % 10]}类{i}") for i in range(20)]
+    items.append(Item(code="X-99", name="道路运输证办理"))
+    forward, backward = SearchIndex.build(small(*items)), SearchIndex.build(small(*reversed(items)))
+    for question in ("道路运输证办理", "道路运输证咋个办"):
+        a, b = forward.search(question, k=5), backward.search(question, k=5)
+        assert [(h.code, h.score) for h in a.results] == [(h.code, h.score) for h in b.results]
+        assert a.options == b.options
+    # of those scoring alike, the shortest name comes first, then the lowest code
+    assert [h.code for h in forward.search("道路运输证办理", k=3).results] == ["X-99", "X-00", "X-01"]
