@@ -616,7 +616,11 @@ class SearchIndex:
         acc, named, potential, unknown = found
         matched = int(np.count_nonzero(acc))
         top = min(RERANK, matched)
-        cand = np.argpartition(-(acc + self._tie), top - 1)[:top] if top < len(acc) else np.flatnonzero(acc)
+        if top < len(acc):
+            acc += self._tie  # in place: adds at most 3e-8, and only decides between equals
+            cand = np.argpartition(acc, len(acc) - top)[len(acc) - top :]
+        else:
+            cand = np.flatnonzero(acc)
         plural = asks_for_bundle(text)
         rows = []
         tie = self._tie
