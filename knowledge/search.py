@@ -617,7 +617,7 @@ class SearchIndex:
         matched = int(np.count_nonzero(acc))
         top = min(RERANK, matched)
         if top < len(acc):
-            acc += self._tie  # in place: adds at most 3e-8, and only decides between equals
+            acc += self._tie  # in place: at most documents x TIE_BIAS, so it only decides between equals
             cand = np.argpartition(acc, len(acc) - top)[len(acc) - top :]
         else:
             cand = np.flatnonzero(acc)
