@@ -33,8 +33,9 @@ alone gives 0.537 / 0.040 / 0.950 and the stage adds little: 0.542 / 0.040 / 0.9
 0.040 / 0.950 embedding a long question's opening and end; with ties ranked in a fixed order
 since, 0.525 / 0.043 / 0.933 lexical and 0.558 / 0.050 / 0.900 with the stage); fragile: cut
 at 24 or 16 characters the held-out gain is gone; for "rich" every feature set tried lowered
-held-out top-1 or oos caught (0.751/0.80 -> 0.72-0.74/0.60-0.76; on 2026-11-26 0.755/0.733 -> 0.737/0.689
-): its out-of-scope questions are near-domain, and the nearest item is near in meaning too.
+held-out top-1 or oos caught (0.751/0.80 -> 0.72-0.74/0.60-0.76; on 2026-11-26
+0.755/0.733 -> 0.737/0.689): its out-of-scope questions are near-domain, and the nearest
+item is near in meaning too.
 Writes knowledge/thresholds.json, which SearchIndex loads by default.
 """
 
