@@ -73,6 +73,10 @@ class Searcher(Protocol):
 
     def search(self, query: str, k: int = 5) -> SearchResultLike: ...
 
+    async def asearch(self, query: str, k: int = 5) -> SearchResultLike:
+        """search() without holding up the event loop (the dialogue's way to search)."""
+        ...
+
 
 class CatalogSource(Protocol):
     """Gives the current snapshot (.catalog, .index); read per message so updates apply."""

@@ -68,7 +68,7 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
     if aspect and (state.item or state.bundle) and is_follow_up(text):
         turn.label = f"follow_up:{aspect}"
         return await answer_aspect(aspect, state, catalog, t, config)
-    result = index.search(text, k=5)
+    result = await index.asearch(text, k=5)
     if result.decision == "answer" and result.answer and catalog.name_of(result.answer):
         return await present(result.answer, state, catalog, t, config, aspect)
     hits = [h for h in (result.options or result.results) if catalog.name_of(h.code)][:4]

@@ -18,6 +18,7 @@ are learnt by bench/calibrate.py and stored in thresholds.json.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import math
@@ -506,6 +507,15 @@ class SearchIndex:
                 if sound in self._tid:
                     keys[sound] = max(qw, keys.get(sound, 0.0))
                     keys[key] = 0.0  # a typo, not an unknown word: not held against the question
+
+    async def asearch(self, query: str, k: int = 5) -> SearchResult:
+        """search() for code on an event loop. With the semantic stage ready, a question may be
+        embedded (15-50 ms of CPU, the model releasing the GIL meanwhile): then the search runs
+        in a worker thread so the loop goes on serving other conversations and WeChat's 5 s
+        deadline; the lexical path alone (about a millisecond) stays inline."""
+        if self._semantic is None or not self._semantic.ready:
+            return self.search(query, k)
+        return await asyncio.to_thread(self.search, query, k)
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         """The best `k` hits for a citizen's question and what to do with them."""

@@ -51,6 +51,9 @@ def record(number: str = NUMBER, events: list[tuple[str, str]] | None = None) ->
 class NoIndex:
     """Catalog search that never finds anything: these dialogues are not about items."""
 
+    async def asearch(self, query: str, k: int = 5) -> object:
+        return self.search(query, k)
+
     def search(self, query: str, k: int = 5) -> object:
         @dataclass
         class Nothing:

@@ -55,6 +55,9 @@ class FakeIndex:
         }
         self.options = {"身份证": ["RZ-GA-001", "RZ-GA-002", "RZ-GA-003"]}
 
+    async def asearch(self, query: str, k: int = 5) -> Result:
+        return self.search(query, k)
+
     def search(self, query: str, k: int = 5) -> Result:
         self.queries.append(query)
         if query in self.answers:
@@ -375,7 +378,7 @@ async def test_live_catalog_updates_apply_to_the_next_message(chat: Chat) -> Non
 
 async def test_a_failing_handler_still_answers_with_the_hotline(chat: Chat) -> None:
     class Broken:
-        def search(self, query: str, k: int = 5) -> Result:
+        async def asearch(self, query: str, k: int = 5) -> Result:
             raise RuntimeError("index corrupt")
 
     chat.source.replace(chat.catalog, Broken())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +326,35 @@ def test_the_semantic_stage_reranks_and_judges_unsure_questions() -> None:
     sure = SearchIndex.build(catalog, thresholds=semantic_profile(gate=0.0), semantic=encoder, semantic_background=False)
     assert not sure.search("养狗登记要办啥子证").semantic
     assert "养狗登记要办啥子证" not in encoder.embedded
+
+
+class SlowEncoder(CharBagEncoder):
+    """The stand-in, taking as long as the real model on a slow machine, outside the GIL."""
+
+    def query(self, texts: list[str]) -> np.ndarray:
+        time.sleep(0.2)
+        return super().query(texts)
+
+
+async def test_asearch_embeds_a_question_without_holding_up_the_event_loop() -> None:
+    catalog = small(Item(code="A", name="犬类准养证核发", aliases=("养狗登记",)), Item(code="B", name="渔业捕捞许可证核发"))
+    idx = SearchIndex.build(catalog, thresholds=semantic_profile(), semantic=SlowEncoder(), semantic_background=False)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beat = asyncio.create_task(ticker())
+    result = await idx.asearch("养狗登记要办啥子证")
+    beat.cancel()
+    assert result.semantic and result.answer == "A"
+    assert ticks >= 5  # the loop went on while the question was embedded (inline: none)
+    # without the stage there is nothing slow to wait for: the same as search()
+    lexical = SearchIndex.build(catalog, thresholds=semantic_profile())
+    assert await lexical.asearch("养狗登记要办啥子证") == lexical.search("养狗登记要办啥子证")
 
 
 def test_without_a_model_or_a_fitted_semantic_profile_search_stays_lexical() -> None:
