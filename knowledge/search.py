@@ -239,7 +239,8 @@ def _own_share(units: Mapping[str, float], other: Mapping[str, float], keys: Map
 
 @functools.lru_cache(maxsize=8192)
 def _name_pairs(form: str) -> tuple[tuple[str, str], ...]:
-    """A name's sound-pair and character-pair keys (the first NAME_PAIRS of them)."""
+    """A name's (or a question word's) sound-pair and character-pair keys (the first
+    NAME_PAIRS of them)."""
     out = []
     for run in _CJK_RUN.findall(form):
         for i in range(1, len(run)):
@@ -442,10 +443,8 @@ class SearchIndex:
         each by characters or sound (危险品 and 危险货物 share one pair of two)."""
         if self._has("w" + w, d) or self._has("v" + word_pinyin(w), d):
             return 1.0
-        return sum(
-            self._has("b" + w[i : i + 2], d) or self._has("p" + char_pinyin(w[i]) + char_pinyin(w[i + 1]), d)
-            for i in range(len(w) - 1)
-        ) / (len(w) - 1)
+        pairs = _name_pairs(w)
+        return sum(self._has(pair, d) or self._has(sound, d) for sound, pair in pairs) / max(1, len(pairs))
 
     def unexplained(self, keys: Mapping[str, float], d: int) -> float:
         """Share of the question's telling words that document d (the first hit) has nowhere,
