@@ -12,9 +12,10 @@ logistic, standardised features) is then fitted on both dev sets pooled, the sha
 questions counted OWN_WEIGHT times (the shapes score differently, yet 100 names-only
 questions alone overfit it), and the answer threshold that maximises top-1 (answer ==
 expected) while confident wrong answers stay under --max-wrong of all questions and >= 90 %
-of out-of-scope questions get no answer; below it, options are offered down to the
-confidence 90 % of in-scope questions reach. A tie at the top is never answered (search
-offers both), so it counts as unanswered here too and the numbers match the CLI's.
+of out-of-scope questions get no answer; below it, options are offered down to where "none"
+is right for more out-of-scope questions than it turns away in-scope ones whose item would
+have been offered (fit_thresholds). A tie at the top is never answered (search offers
+both), so it counts as unanswered here too and the numbers match the CLI's.
 Stratified k-fold cross-validation (by data set and style, several shuffles) reports how
 the confidence model and thresholds hold on questions they did not see (the rerank
 weights are fitted on all questions; --cv-weights also reports how often the expected code
@@ -64,6 +65,7 @@ from knowledge.search import (  # noqa: E402
     SearchIndex,
     confidence_features,
     near_pick,
+    option_count,
     profile_of,
     semantic_features,
     semantic_relative,
@@ -78,7 +80,11 @@ Row = tuple[str | None, list[Cand], int, float, int, Pairs, dict[str, float]]
 Near = dict[str, float] | None  # the near-neighbour tie-break rule (knowledge.search.near_pick), None: off
 Weights = tuple[float, float, float, float]  # coverage, name match, fuzzy, bundle cue
 Ranked = list[tuple[str | None, list[tuple[float, str]], list[float]]]  # + confidence features
-Prob = tuple[str | None, float, str | None]  # expected, confidence, first code (None: never answered)
+# expected, confidence, first code (None: never answered), whether the expected code would be
+# among the options offered (False out of scope)
+Prob = tuple[str | None, float, str | None, bool]
+WINDOW = 0.1  # options are the hits this close to the first (knowledge.search.option_count)
+HELD = {"answer": 0.75, "options": 0.25}  # thresholds of held-out levels (1 answer, 0.5 options, 0 none)
 FOLDS, SEEDS = 5, (0, 1, 2)
 OOS_WEIGHT = 5.0
 # How much a shape's own questions count in its confidence model, chosen by cross-validation
@@ -315,58 +321,83 @@ def probabilities(r: Ranked, model: Model) -> list[Prob]:
     out: list[Prob] = []
     for e, s, f in r:
         if not f:
-            out.append((e, 0.0, None))
+            out.append((e, 0.0, None, False))
             continue
         z = float(coef[0] + coef[1:] @ ((np.array(f) - mean) / scale))
         tied = len(s) > 1 and s[1][0] >= s[0][0] - TIE
-        out.append((e, 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), None if tied else s[0][1]))
+        offered = e is not None and e in [c for _, c in s[: option_count([x for x, _ in s], WINDOW)]]
+        out.append((e, 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), None if tied else s[0][1], offered))
     return out
+
+
+def _cuts(values: list[float]) -> list[float]:
+    """Thresholds that split `values` every way: halfway between neighbours (a threshold
+    rounded onto a value would put it on the wrong side half the time)."""
+    v = sorted(set(values))
+    return [round((a + b) / 2, 6) for a, b in zip(v, v[1:], strict=False)]
 
 
 def fit_thresholds(probs: list[Prob], max_wrong: float) -> dict[str, float]:
     """Answer above the confidence that maximises top-1 while confident wrong answers stay
-    under `max_wrong` of all questions and >= 90 % of out-of-scope ones get no answer; offer
-    options above the confidence 90 % of the in-scope questions reach (below it: "none")."""
+    under `max_wrong` of all questions and >= 90 % of out-of-scope ones get no answer.
+
+    Under it, options are offered down to the confidence where saying "none" (the catalog
+    has nothing) is right for more out-of-scope questions than it is wrong for in-scope ones
+    whose item would have been offered. The two mistakes are not alike: a citizen told
+    "none" about an item the catalog has is turned away, while one shown options for a
+    question it lacks has "none of these" among them and reaches a person in one tap; so
+    on equal counts the lower threshold wins."""
     n = len(probs)
-    n_oos = sum(1 for e, _, _ in probs if e is None)
+    n_oos = sum(1 for e, *_ in probs if e is None)
     best = (-1, 0.999)
-    for a in sorted({round(p, 4) for _, p, _ in probs} | {0.999}):
-        answered = [(e, top) for e, p, top in probs if p >= a and top is not None]
+    for a in [*_cuts([p for _, p, *_ in probs]), 0.999]:
+        answered = [(e, top) for e, p, top, _ in probs if p >= a and top is not None]
         wrong = sum(1 for e, top in answered if top != e)
-        caught = sum(1 for e, p, top in probs if e is None and (p < a or top is None))
+        caught = sum(1 for e, p, top, _ in probs if e is None and (p < a or top is None))
         if wrong <= max_wrong * n and caught >= 0.9 * n_oos and len(answered) - wrong > best[0]:
             best = (len(answered) - wrong, a)
-    inscope = sorted(p for e, p, _ in probs if e)
-    low = inscope[int(0.1 * len(inscope))] if inscope else 0.0
-    return {"answer": best[1], "options": round(min(low, best[1]), 4), "window": 0.1}
+    low = (0, 0.0)
+    for o in _cuts([p for _, p, *_ in probs if p < best[1]]):
+        gain = sum(1 for e, p, *_ in probs if e is None and p < o) - sum(1 for e, p, _, off in probs if off and p < o)
+        if gain > low[0]:
+            low = (gain, o)
+    return {"answer": best[1], "options": low[1], "window": WINDOW}
 
 
 def evaluate(probs: list[Prob], t: dict[str, float]) -> dict[str, float]:
+    """top-1, wrong and out-of-scope caught as devscore counts them; and of the questions
+    told "none", in-scope ones whose item would have been offered (over in-scope questions:
+    citizens turned away) and out-of-scope ones (over those: told plainly)."""
     n = len(probs)
-    inscope = sum(1 for e, _, _ in probs if e)
-    top1 = sum(1 for e, p, top in probs if e and p >= t["answer"] and top == e)
-    wrong = sum(1 for e, p, top in probs if p >= t["answer"] and top is not None and top != e)
-    caught = sum(1 for e, p, top in probs if e is None and (p < t["answer"] or top is None))
-    return {"top1": top1 / max(1, inscope), "wrong": wrong / n, "oos": caught / max(1, n - inscope)}
+    inscope = sum(1 for e, *_ in probs if e)
+    top1 = sum(1 for e, p, top, _ in probs if e and p >= t["answer"] and top == e)
+    wrong = sum(1 for e, p, top, _ in probs if p >= t["answer"] and top is not None and top != e)
+    caught = sum(1 for e, p, top, _ in probs if e is None and (p < t["answer"] or top is None))
+    lost = sum(1 for _, p, _, off in probs if off and p < t["options"])
+    told = sum(1 for e, p, *_ in probs if e is None and p < t["options"])
+    return {"top1": top1 / max(1, inscope), "wrong": wrong / n, "oos": caught / max(1, n - inscope),
+            "lost": lost / max(1, inscope), "none": told / max(1, n - inscope)}
 
 
 def table(
     title: str, names: list[str], styles: list[str], probs: list[Prob], t: dict[str, dict[str, float]], repeat: int = 1
 ) -> None:
-    """Per data set and style: top-1, wrong (over the style's questions) and oos caught;
+    """Per data set and style: top-1, wrong (over the style's questions), oos caught, and lost
+    and none as evaluate() counts them;
     n counts questions once however many shuffles `probs` pools."""
     print(title)
     for name in t:
-        print(f"  {name:10} {'style':13} {'n':>4} {'top1':>6} {'wrong':>6} {'oos':>6}")
+        print(f"  {name:10} {'style':13} {'n':>4} {'top1':>6} {'wrong':>6} {'oos':>6} {'lost':>6} {'none':>6}")
         for style in ["all", *sorted({s for s, m in zip(styles, names, strict=True) if m == name})]:
             sel = [p for p, s, m in zip(probs, styles, names, strict=True) if m == name and style in ("all", s)]
             res = evaluate(sel, t[name])
             cell = {k: f"{v:.3f}" for k, v in res.items()}
-            if not any(e for e, _, _ in sel):
-                cell["top1"] = "   -  "
-            if all(e for e, _, _ in sel):
-                cell["oos"] = "   -  "
-            print(f"  {'':10} {style:13} {len(sel) // repeat:>4} {cell['top1']:>6} {cell['wrong']:>6} {cell['oos']:>6}")
+            if not any(e for e, *_ in sel):
+                cell["top1"] = cell["lost"] = "   -  "
+            if all(e for e, *_ in sel):
+                cell["oos"] = cell["none"] = "   -  "
+            print(f"  {'':10} {style:13} {len(sel) // repeat:>4} {cell['top1']:>6} {cell['wrong']:>6} {cell['oos']:>6}"
+                  f" {cell['lost']:>6} {cell['none']:>6}")
 
 
 def main() -> int:
@@ -468,20 +499,21 @@ def main() -> int:
             rng.shuffle(members)
             for j, i in enumerate(members):
                 fold[i] = j % FOLDS
-        held: list[Prob] = [(None, 0.0, None)] * len(r)
+        held: list[Prob] = [(None, 0.0, None, False)] * len(r)
         for k in range(FOLDS):
             models, t = fit([i for i in range(len(r)) if fold[i] != k])
             test = [i for i in range(len(r)) if fold[i] == k]
             for i, p in zip(test, probs_of(test, models), strict=True):
-                e, conf, top = p
-                held[i] = (e, 1.0 if conf >= t[names[i]]["answer"] else 0.0, top)  # answered or not
+                e, conf, top, offered = p
+                level = 1.0 if conf >= t[names[i]]["answer"] else 0.5 if conf >= t[names[i]]["options"] else 0.0
+                held[i] = (e, level, top, offered)  # answered, options or none: see HELD
         for name in DATASETS:
-            res = evaluate([p for p, m in zip(held, names, strict=True) if m == name], {"answer": 0.5})
+            res = evaluate([p for p, m in zip(held, names, strict=True) if m == name], HELD)
             print(f"held-out shuffle {seed} {name}: " + " ".join(f"{a} {b:.3f}" for a, b in res.items()))
         pooled += held
     table(
         f"held-out ({FOLDS}-fold stratified cross-validation, mean of {len(SEEDS)} shuffles):",
-        names * len(SEEDS), styles * len(SEEDS), pooled, {n: {"answer": 0.5} for n in DATASETS}, len(SEEDS),
+        names * len(SEEDS), styles * len(SEEDS), pooled, {n: HELD for n in DATASETS}, len(SEEDS),
     )
     (models, sem), t = fit(list(range(len(r))))
     table("in-sample:", names, styles, probs_of(list(range(len(r))), (models, sem)), t)

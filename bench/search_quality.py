@@ -6,7 +6,9 @@ Same metrics as ../shared/tools/devscore.py (which drives the CLI): top-1 (answe
 expected), top-3 (expected among the first three results), wrong (confident answers that
 are not the expected code, over all questions) and oos (out-of-scope questions answered
 with no answer); plus "none", the stricter share of out-of-scope questions whose decision
-is "none" (not even options), and "rank1", whether the expected code is ranked first.
+is "none" (not even options), "lost", the share of in-scope questions answered "none" although
+their item would have been among the options, and "rank1", whether the expected code is
+ranked first.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from knowledge.formats import read_catalog_files  # noqa: E402
-from knowledge.search import SearchIndex  # noqa: E402
+from knowledge.search import SearchIndex, option_count  # noqa: E402
 
 KB = ROOT.parent / "shared" / "kb"
 DATASETS = {
@@ -48,6 +50,8 @@ def report(name: str, misses: int) -> None:
                 s["top1"] += r.answer == q["expect"]
                 s["rank1"] += codes[:1] == [q["expect"]]
                 s["top3"] += q["expect"] in codes[:3]
+                offerable = codes[: option_count([h.score for h in r.results], index.params["window"])]
+                s["lost"] += r.decision == "none" and q["expect"] in offerable
             else:
                 s["oos"] += 1
                 s["caught"] += r.answer is None
@@ -56,7 +60,7 @@ def report(name: str, misses: int) -> None:
         if r.answer != q.get("expect"):
             missed.append(f"  {q['q']!r}: expected {q.get('expect')}, got {r.decision} {codes[:2]}")
     print(f"\n{name} catalog ({len(index)} items and bundles, profile {index.profile})")
-    print(f"{'style':13} {'n':>4} {'top1':>6} {'rank1':>6} {'top3':>6} {'wrong':>6} {'oos':>6} {'none':>6}")
+    print(f"{'style':13} {'n':>4} {'top1':>6} {'rank1':>6} {'top3':>6} {'wrong':>6} {'oos':>6} {'none':>6} {'lost':>6}")
     for key in ["all", *sorted(k for k in by if k != "all")]:
         s = by[key]
 
@@ -65,7 +69,7 @@ def report(name: str, misses: int) -> None:
 
         print(
             f"{key:13} {s['n']:>4} {f('top1', 'in'):>6} {f('rank1', 'in'):>6} {f('top3', 'in'):>6}"
-            f" {f('wrong', 'n'):>6} {f('caught', 'oos'):>6} {f('none', 'oos'):>6}"
+            f" {f('wrong', 'n'):>6} {f('caught', 'oos'):>6} {f('none', 'oos'):>6} {f('lost', 'in'):>6}"
         )
     if misses:
         print("\n".join(missed[:misses]))

@@ -18,8 +18,11 @@ from intents import materials
 from intents.aspects import aspect_of, is_follow_up
 from intents.replies import ASPECTS, T, chinese_only, display_name, first_sentence, item_menu, offer
 from knowledge.catalog import Catalog
+from knowledge.search import OPTIONS
 
 router = Router("ask_item")
+# of a question answered with options, kept with "none of these" (a tap on it records it)
+UNANSWERED_CHARS = 300
 
 async def answer_aspect(aspect: str, state: Conversation, catalog: Catalog, t: T, config: BotConfig) -> list[Reply]:
     if aspect == "materials":
@@ -71,13 +74,16 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
     result = await index.asearch(text, k=5)
     if result.decision == "answer" and result.answer and catalog.name_of(result.answer):
         return await present(result.answer, state, catalog, t, config, aspect)
-    hits = [h for h in (result.options or result.results) if catalog.name_of(h.code)][:4]
+    hits = [h for h in (result.options or result.results) if catalog.name_of(h.code)][:OPTIONS]
     if result.decision == "options" and hits:
         state.pending = None
         choices = []
         for h in hits:
             thing = catalog.items.get(h.code) or catalog.bundles[h.code]
             choices.append((display_name(thing, state.lang), f"{'bundle' if h.code in catalog.bundles else 'item'}:{h.code}"))
+        # Options are offered for questions the catalog may lack too: "none of these" is a gap
+        # for staff to fill (recorded with the question) and a person for the citizen.
+        choices.append((t("options_none"), "none:" + mask(text)[:UNANSWERED_CHARS]))
         return [offer(state, t("options_prompt"), choices)]
     await journal.record_unanswered(turn.inbound.user.key, mask(text), turn.now)
     turn.label = "ask_item:none"

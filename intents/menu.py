@@ -1,7 +1,8 @@
 """First in line: menu clicks and events, "0"/"菜单" back to the main menu, and replies that
 pick one of the options offered last (by number, "第一个", or tapping its label).
 
-Options remember an action ("item:GA-0001", "ask:fee", "sit:age=minor", "menu:nearby");
+Options remember an action ("item:GA-0001", "ask:fee", "sit:age=minor", "menu:nearby", or
+"none:<the question>" for "none of these" under search's options);
 running it here means a tapped option never goes through search or the NLU again.
 """
 
@@ -49,6 +50,10 @@ async def run(action: str, turn: Turn, state: Conversation, catalog: Catalog, t:
         return await materials.answer_pending(turn, state, catalog, t, config, option=option)
     if kind == "menu":
         return await _menu(arg, turn, state, catalog, t, config, calendar, journal)
+    if kind == "none":  # "none of these" under search's options: a catalog gap, and a person
+        await journal.record_unanswered(turn.inbound.user.key, arg, turn.now)
+        turn.intent = HAND_ON["handoff"]
+        return None
     return None
 
 

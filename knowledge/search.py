@@ -25,7 +25,7 @@ import math
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -63,6 +63,7 @@ DEFAULT_PROFILE: dict[str, Any] = {
 }
 
 Decision = Literal["answer", "options", "none"]
+OPTIONS = 4  # hits offered at most when search is unsure (a fifth choice: none of them)
 TIE = 0.005  # scores this close are a tie: offer both rather than pick one
 TIE_BIAS = 1e-12  # per place in the fixed document order (SearchIndex._tie)
 # A short-list row: document, question coverage, coverage by names and aliases only, fuzzy
@@ -189,6 +190,13 @@ def near_pick(
         if same and alike >= p["alike"] and lead > best:
             best, pick = lead, j
     return pick
+
+
+def option_count(scores: Sequence[float], window: float) -> int:
+    """How many of the first hits (scores in falling order) are offered as options: those
+    within `window` of the first, at most OPTIONS, and at least two to choose between."""
+    close = sum(1 for s in scores[:OPTIONS] if s >= scores[0] - window) if scores else 0
+    return min(len(scores), max(2, close))
 
 
 def profile_of(catalog: Catalog) -> str:
@@ -733,7 +741,6 @@ class SearchIndex:
         if hits and p1 >= p["answer"] and not tied:
             return SearchResult("answer", hits[0].code, results, [], text, matched, scored, p1)
         if p1 >= p["options"] and len(hits) > 1:
-            close = [h for h in hits[:4] if h.score >= hits[0].score - p["window"]]
-            options = close if len(close) >= 2 else hits[:2]
+            options = hits[: option_count([h.score for h in hits], p["window"])]
             return SearchResult("options", None, results, options, text, matched, scored, p1)
         return SearchResult("none", None, results, [], text, matched, scored, p1)

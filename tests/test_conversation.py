@@ -234,13 +234,27 @@ async def test_a_question_naming_another_item_searches_again(chat: Chat) -> None
 
 async def test_options_picked_by_number_word_and_by_tapping(chat: Chat) -> None:
     offered = await chat.say("身份证")
-    assert options_of(offered) == ["居民身份证首次申领", "居民身份证换领", "居民身份证补领"]
+    assert options_of(offered) == ["居民身份证首次申领", "居民身份证换领", "居民身份证补领", "都不是，找人工"]
     assert "【居民身份证换领】" in text_of(await chat.say("第二个"))
     await chat.say("身份证")
     assert "【居民身份证补领】" in text_of(await chat.say("三"))
     await chat.say("身份证")
     assert "【居民身份证首次申领】" in text_of(await chat.say("居民身份证首次申领"))  # a tap sends the label
     assert chat.index.queries.count("居民身份证首次申领") == 0
+
+
+async def test_none_of_the_options_records_the_question_and_hands_over_to_a_person(chat: Chat) -> None:
+    question = "我身份证号513225199001011234 身份证"
+    chat.index.options[question] = chat.index.options["身份证"]
+    offered = await chat.say(question)
+    assert options_of(offered)[-1] == "都不是，找人工"
+    replies = await chat.say("4")
+    assert "12345" in text_of(replies)
+    assert [q for _, q, _ in chat.journal.unanswered] == ["我身份证号5132**********1234 身份证"]
+    assert chat.index.queries.count("4") == 0
+    await chat.say("身份证")
+    await chat.say("都不是，找人工")  # a tap sends the label
+    assert [q for _, q, _ in chat.journal.unanswered][-1] == "身份证"
 
 
 async def test_zero_and_menu_return_to_the_main_menu_and_forget_the_item(chat: Chat) -> None:
