@@ -1,11 +1,16 @@
 """Search latency (p50/p99), index build time and memory: reference catalog and 30,000 items.
 
 usage: .venv/bin/python bench/search_speed.py [--items 30000] [--only reference|real|synthetic]
+                                             [--semantic THREADS]
 
 Each catalog's RSS includes what the ones measured before it left behind; `--only` measures
 one catalog in a fresh process (as a server holds one index). jieba's and pypinyin's parsed
 data are cached in /tmp/banshi-cache, as a deploy caches them in its data dir: the first run
 pays for parsing them once.
+
+--semantic measures instead what the optional semantic stage adds (wall clock: its model
+runs THREADS OpenMP threads) on the real catalog, the one it is fitted for, for each question
+it runs on, its question-vector cache emptied each time; the first run embeds the catalog.
 
 The large catalog is synthetic: real item names from both catalogs recombined (a subject
 from one name, an action from another, a department prefix), so its vocabulary and key
@@ -28,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from knowledge.catalog import Catalog, Item  # noqa: E402
 from knowledge.formats import read_catalog_files  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
+from knowledge.semantic import load_encoder  # noqa: E402
 
 KB = ROOT.parent / "shared" / "kb"
 ACTIONS = ("申领", "换领", "补领", "变更", "注销", "新办", "备案", "核发", "延续", "审批", "登记", "认定")
@@ -82,6 +88,36 @@ def measure(label: str, catalog: Catalog, questions: list[str], cache: Path) -> 
     )
 
 
+def measure_semantic(catalog: Catalog, questions: list[str], cache: Path, threads: int) -> None:
+    """Wall-clock time the semantic stage adds to search, over the questions it runs for."""
+    encoder = load_encoder(threads)
+    if encoder is None:
+        print("the semantic extra is not installed")
+        return
+    lexical = SearchIndex.build(catalog, cache_dir=cache)
+    staged = SearchIndex.build(catalog, cache_dir=cache, semantic=encoder, semantic_background=False)
+    stage = staged._semantic
+    assert stage is not None
+    for q in questions[:20]:
+        staged.search(q)
+    added, runs = [], 0
+    for q in questions:
+        stage._question.cache_clear()
+        w = time.perf_counter()
+        result = staged.search(q)
+        with_stage = time.perf_counter() - w
+        if not result.semantic:
+            continue
+        runs += 1
+        w = time.perf_counter()
+        lexical.search(q)
+        added.append((with_stage - (time.perf_counter() - w)) * 1000)
+    added.sort()
+    print(f"semantic stage, {threads} thread(s): runs for {runs}/{len(questions)} questions, adds"
+          f" p50 {added[len(added) // 2]:.1f} ms, p90 {added[int(len(added) * 0.9)]:.1f} ms,"
+          f" p99 {added[min(len(added) - 1, int(len(added) * 0.99))]:.1f} ms (wall)")
+
+
 def rss_now() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
@@ -91,11 +127,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--items", type=int, default=30_000)
     ap.add_argument("--only", choices=("reference", "real", "synthetic"))
+    ap.add_argument("--semantic", type=int, metavar="THREADS", help="measure the semantic stage instead")
     args = ap.parse_args()
     cache = Path("/tmp/banshi-cache")
     reference = read_catalog_files([KB / "items.json", KB / "bundles.json"])
     real = read_catalog_files([KB / "real" / "guangan-catalog.json"])
     qs = [json.loads(x)["q"] for f in ("questions-dev.jsonl", "real/questions-dev.jsonl") for x in (KB / f).read_text(encoding="utf-8").splitlines() if x.strip()]
+    if args.semantic:
+        measure_semantic(real, qs, cache, args.semantic)
+        return 0
     print(f"one core, {len(qs)} dev questions x 3 per catalog; RSS now (and the process peak so far)")
     if args.only in (None, "reference"):
         measure("reference (items+bundles)", reference, qs, cache)
