@@ -21,7 +21,7 @@ from knowledge.catalog import Catalog
 from knowledge.search import OPTIONS
 
 router = Router("ask_item")
-# of a question answered with options, kept with "none of these" (a tap on it records it)
+# characters of a question kept with its "none of these" option, recorded as unanswered if tapped
 UNANSWERED_CHARS = 300
 
 async def answer_aspect(aspect: str, state: Conversation, catalog: Catalog, t: T, config: BotConfig) -> list[Reply]:
