@@ -22,6 +22,7 @@ from knowledge.search import (
     SearchResult,
     confidence_features,
     load_thresholds,
+    option_count,
     semantic_features,
     semantic_relative,
 )
@@ -96,6 +97,14 @@ def test_a_question_that_fits_near_neighbours_equally_gets_options(index: Search
         result = index.search(q)
         assert result.decision == "options" and result.answer is None
         assert {"GA-0008", "GA-0009"} <= {h.code for h in result.options}
+
+
+def test_options_are_the_hits_close_to_the_first_two_to_four_of_them() -> None:
+    assert option_count([0.9, 0.85, 0.82, 0.81, 0.80, 0.79], 0.1) == 4  # at most four, then "none of these"
+    assert option_count([0.9, 0.85, 0.5], 0.1) == 2
+    assert option_count([0.9, 0.3, 0.2], 0.1) == 2  # always two to choose between
+    assert option_count([0.9], 0.1) == 1
+    assert option_count([], 0.1) == 0
 
 
 def test_out_of_scope_questions_get_none(index: SearchIndex) -> None:
