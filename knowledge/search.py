@@ -50,13 +50,14 @@ THRESHOLDS = Path(__file__).with_name("thresholds.json")
 NAME_PAIRS = 24  # a long name's coverage is judged on its first pairs
 NAME_FORMS_COVERED = 2  # name and first alias (or variant): enough, and cheap
 RERANK = 16  # candidates that get the fine signals
-FIELD_WEIGHT = {"name": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
+# name_bo: the Tibetan name, where staff gave one (a Tibetan question can only match it)
+FIELD_WEIGHT = {"name": 1.0, "name_bo": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
 NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-matched
 EXPANDED = 0.85  # a synonym's variant counts a little less than the catalog's own words
 NAMED = FIELD_WEIGHT["alias"] * EXPANDED - 1e-3  # postings at least this heavy come from names
 THESAURUS = 0.45  # a 词林 synonym of a question word counts less again
 COMMON_MIN = 200  # character/syllable keys in more documents than this are not looked up
-UNKNOWN_KINDS = frozenset("bwvl")  # unknown words of these kinds lower the coverage
+UNKNOWN_KINDS = frozenset("bwvlu")  # unknown words of these kinds lower the coverage
 DEFAULT_PROFILE: dict[str, Any] = {
     "weights": {"cov": 0.8, "name": 0.0, "fuzz": 0.2, "kind": 0.1},
     "answer": 0.6, "options": 0.4, "window": 0.12,
@@ -360,12 +361,13 @@ class SearchIndex:
 
         raw: list[tuple[str, str, Literal["item", "bundle"], list[tuple[str, str]]]] = []
         for it in catalog.items.values():
-            fields = [("name", it.name), *(("alias", a) for a in it.aliases)]
+            fields = [("name", it.name), ("name_bo", it.name_bo or ""), *(("alias", a) for a in it.aliases)]
             fields += [("faq", f.q) for f in it.faq] + [("summary", it.summary)]
             fields.append(("department", it.department))
             raw.append((it.code, it.name, "item", fields))
         for b in catalog.bundles.values():
-            fields = [("name", b.name), *(("alias", a) for a in b.aliases), ("summary", b.summary)]
+            fields = [("name", b.name), ("name_bo", b.name_bo or ""), *(("alias", a) for a in b.aliases),
+                      ("summary", b.summary)]
             raw.append((b.code, b.name, "bundle", fields))
 
         tids: dict[str, int] = {}

@@ -23,13 +23,18 @@ from knowledge.dictionaries import Segmenter, load_pinyin
 LEXICON = Path(__file__).with_name("lexicon")
 
 # How much one key of each kind counts in a question; bigrams carry most meaning.
-# c: character, b: character pair, w: word, p: syllable pair, v: word sound, l: latin/digits.
-KIND_WEIGHT = {"c": 0.3, "b": 1.0, "w": 0.8, "p": 0.5, "v": 0.6, "l": 0.8}
+# c: character, b: character pair, w: word, p: syllable pair, v: word sound, l: latin/digits;
+# t: Tibetan syllable, u: Tibetan syllable pair (counted like a character and a character pair).
+KIND_WEIGHT = {"c": 0.3, "b": 1.0, "w": 0.8, "p": 0.5, "v": 0.6, "l": 0.8, "t": 0.3, "u": 1.0}
 CATALOG_WORD_FREQ = 2_000  # high enough that jieba keeps a catalog name whole
 MAX_USER_WORD = 6  # longer names are descriptions, not words; their prefixes would cost ~60 MB at 30k
 _CJK = re.compile(r"[\u3400-\u9fff]+")
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z]+(?:'[a-z]+)*|[0-9]+")
-_PUNCT = re.compile(r"[^\w\u3400-\u9fff']+|_")
+# Tibetan letters, vowel signs and subjoined letters stay (signs are not \w); the tsheg (་)
+# between syllables too; shads, head marks and other Tibetan punctuation go
+_PUNCT = re.compile(r"[^\w\u3400-\u9fff'\u0f0b\u0f40-\u0f6c\u0f71-\u0f84\u0f86-\u0fbc]+|_")
+_TIB = re.compile(r"[\u0f00-\u0fff]+")
+TSHEG = "\u0f0b"
 _lock = threading.Lock()  # guards the process-wide dictionaries below
 
 
@@ -347,6 +352,7 @@ class Analyzer:
         stop = stopwords()
         last_sound = ""  # typed pinyin: pair syllables across the spaces between words too
         for chunk in text.split():
+            chunk = _tibetan(keys, chunk)
             kept: list[str] = []
             for w in self.words(chunk):
                 if w in stop:
@@ -372,6 +378,7 @@ class Analyzer:
         w_w, v_w = KIND_WEIGHT["w"], KIND_WEIGHT["v"]
         last_sound = ""  # typed pinyin: pair syllables across the spaces between words too
         for chunk in text.split():
+            chunk = _tibetan(keys, chunk)
             for w in self.doc_words(chunk):
                 if "\u3400" <= w[0] <= "\u9fff":  # a Chinese word: doc_words gives whole runs
                     wk, vk = self._word_key_pair(w)
@@ -414,6 +421,7 @@ class Analyzer:
         `whole`) the phrase as one word. Synonym variants (户口本, 掉了补) are such phrases;
         skipping jieba for them keeps builds fast."""
         keys: dict[str, float] = {}
+        text = _tibetan(keys, text)
         for run in _CJK.findall(text):
             if whole and len(run) > 1:
                 wk, vk = self._word_key_pair(run)
@@ -423,6 +431,21 @@ class Analyzer:
         for w in re.findall(r"[a-z]+|[0-9]+", text):
             _put(keys, "l" + w, "l")
         return keys
+
+
+def _tibetan(keys: dict[str, float], text: str) -> str:
+    """Put the keys of the Tibetan in `text` (its syllables and syllable pairs: Tibetan writes
+    no spaces between words, and a syllable is about what a Chinese character is), and return
+    the rest of the text for the Chinese and latin keys."""
+    if not _TIB.search(text):
+        return text
+    for run in _TIB.findall(text):
+        syllables = [x for x in run.split(TSHEG) if x]
+        for i, syllable in enumerate(syllables):
+            _put(keys, "t" + syllable, "t")
+            if i:
+                _put(keys, "u" + syllables[i - 1] + TSHEG + syllable, "u")
+    return _TIB.sub(" ", text)
 
 
 def _put(keys: dict[str, float], key: str, kind: str) -> None:

@@ -99,6 +99,22 @@ def test_a_question_that_fits_near_neighbours_equally_gets_options(index: Search
         assert {"GA-0008", "GA-0009"} <= {h.code for h in result.options}
 
 
+def test_a_question_in_tibetan_finds_the_item_by_its_tibetan_name() -> None:
+    items = [
+        Item(code="ID-NEW", name="居民身份证首次申领", name_bo="སྡོད་དམངས་ཐོབ་ཐང་ལག་ཁྱེར་ཐེངས་དང་པོར་ཞུ་བ།"),
+        Item(code="ID-RENEW", name="居民身份证换领", name_bo="སྡོད་དམངས་ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན།"),
+        Item(code="ID-LOST", name="居民身份证补领", name_bo="སྡོད་དམངས་ཐོབ་ཐང་ལག་ཁྱེར་ཁ་སྐོང་ལེན་པ།"),
+        Item(code="BIRTH", name="出生登记", name_bo="སྐྱེས་ཐོ་འགོད་པ།"),
+        Item(code="DOG", name="犬类准养证核发"),
+    ]
+    index = SearchIndex.build(Catalog.of(items))
+    assert index.search("ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན།").results[0].code == "ID-RENEW"
+    assert index.search("སྐྱེས་ཐོ་འགོད་པ།").results[0].code == "BIRTH"
+    some = index.search("ཐོབ་ཐང་ལག་ཁྱེར")  # "identity card": which of the three?
+    assert some.answer is None and {h.code for h in some.results[:3]} == {"ID-NEW", "ID-RENEW", "ID-LOST"}
+    assert index.search("身份证换领").results[0].code == "ID-RENEW"  # Chinese as before
+
+
 def test_options_are_the_hits_close_to_the_first_two_to_four_of_them() -> None:
     assert option_count([0.9, 0.85, 0.82, 0.81, 0.80, 0.79], 0.1) == 4  # at most four, then "none of these"
     assert option_count([0.9, 0.85, 0.5], 0.1) == 2

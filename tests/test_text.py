@@ -24,6 +24,15 @@ def test_normalise_width_traditional_punctuation() -> None:
     assert normalise("請問，ＡＢＣ身份證１２３！") == "abc身份证123"
 
 
+def test_tibetan_keeps_its_syllables_and_drops_its_punctuation(analyzer: Analyzer) -> None:
+    # vowel signs and subjoined letters are not \w: they must survive, the shad must not
+    assert normalise("༄༅། ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན། 身份证") == "ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན 身份证"
+    keys = analyzer.keys(normalise("ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན།"), question=True)
+    assert {"tཐོབ", "tལེན", "uཐོབ་ཐང", "uབརྗེ་ལེན"} <= set(keys)
+    assert keys["uཐོབ་ཐང"] > keys["tཐོབ"]  # like characters and character pairs
+    assert analyzer.keys(normalise("ཐོབ་ཐང་ལག་ཁྱེར")) == {k: w for k, w in analyzer.keys("ཐོབ་ཐང་ལག་ཁྱེར").items()}
+
+
 def test_normalise_strips_fillers_and_maps_sichuanese() -> None:
     assert normalise("那个就是换身份证要带啥子嘛") == "换身份证要带什么"
     assert normalise("户口本搞丢了咋个办") == "户口本丢了怎么办"
