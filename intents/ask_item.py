@@ -16,7 +16,9 @@ from bot.state import Conversation
 from bot.types import Reply, Text
 from intents import materials
 from intents.aspects import aspect_of, is_follow_up
+from intents.nlu import has_tibetan
 from intents.replies import ASPECTS, T, chinese_only, display_name, first_sentence, item_menu, offer
+from intents.smalltalk import switch_language
 from knowledge.catalog import Catalog
 from knowledge.search import OPTIONS
 
@@ -71,6 +73,9 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
     if aspect and (state.item or state.bundle) and is_follow_up(text):
         turn.label = f"follow_up:{aspect}"
         return await answer_aspect(aspect, state, catalog, t, config)
+    tibetan = has_tibetan(text)
+    if tibetan:
+        state.lang = "bo"  # one who writes Tibetan reads it
     result = await index.asearch(text, k=5)
     if result.decision == "answer" and result.answer and catalog.name_of(result.answer):
         return await present(result.answer, state, catalog, t, config, aspect)
@@ -85,6 +90,8 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
         # for staff to fill (recorded with the question) and a person for the citizen.
         choices.append((t("options_none"), "none:" + mask(text)[:UNANSWERED_CHARS]))
         return [offer(state, t("options_prompt"), choices)]
+    if tibetan:  # no Tibetan name matched: most likely a greeting, answered as before
+        return switch_language(text, state, t)
     await journal.record_unanswered(turn.inbound.user.key, mask(text), turn.now)
     turn.label = "ask_item:none"
     return [Text(t("none_answer")), Text(t("none_tips", hotline=config.hotline))]

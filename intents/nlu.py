@@ -16,6 +16,9 @@ from intents.lexicon import CUES, PINYIN_CUES, PINYIN_NEEDS
 INTENTS = ("ask_item", "handoff", "review", "nearby", "hours", "greeting", "help", "language",
            "case_status", "fallback")
 _TIBETAN = re.compile(r"[\u0f00-\u0fff]")
+# Tibetan about language (Tibetan or Chinese writing or speech) or a greeting (བཀྲ་ཤིས་བདེ་ལེགས):
+# it asks to be answered in Tibetan, not about an item
+_TIBETAN_LANGUAGE = re.compile(r"བོད་(ཡིག|སྐད)|རྒྱ་(ཡིག|སྐད)|ཀྲུང|སྐད་ཡིག|བཀྲ་ཤིས")
 _MEANINGFUL = re.compile(r"[\u3400-\u9fff]|[a-z]{2,}|[0-9]")
 _NOISE = re.compile(r"[\s，。！？、,.!?;；:：~～…\"'“”‘’()（）【】\[\]]+")
 _FILLERS = re.compile(r"^(那个|就是|嗯+|呃+|啊+|哦+|唉|诶|喂|这个)+")
@@ -64,9 +67,11 @@ def scores(text: str) -> dict[str, float]:
 
 
 def classify(text: str) -> str:
-    """One of INTENTS. Tibetan script means the citizen reads Tibetan: a language switch."""
+    """One of INTENTS. Tibetan script means the citizen reads Tibetan: about language it is a
+    language switch, else an item question (the catalog's Tibetan names; ask_item switches
+    the replies to Tibetan, and falls back to the switch when nothing matches)."""
     if has_tibetan(text):
-        return "language"
+        return "language" if _TIBETAN_LANGUAGE.search(text) else "ask_item"
     t = clean(text)
     if not t or not _MEANINGFUL.search(t):
         return "fallback"

@@ -51,7 +51,7 @@ class FakeIndex:
         self.answers = {
             "换身份证要带啥子": "RZ-GA-002", "社保卡怎么办": "RZ-RS-001", "公积金买房提取": "RZ-GJJ-002",
             "驾驶证换证": "RZ-GA-006", "开饭馆要办哪些证": "RZ-YJS-002", "测试事项": "T-001",
-            "身份证补办要多久": "RZ-GA-003",
+            "身份证补办要多久": "RZ-GA-003", "ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན།": "RZ-GA-002",
         }
         self.options = {"身份证": ["RZ-GA-001", "RZ-GA-002", "RZ-GA-003"]}
 
@@ -335,6 +335,15 @@ async def test_language_switch_to_tibetan_and_back(chat: Chat) -> None:
     back = await chat.say("中文")
     assert "用中文回答" in text_of(back)
     assert "只有中文" not in text_of(await chat.say("要多久"))
+
+
+async def test_a_question_in_tibetan_is_searched_and_answered_in_tibetan(chat: Chat) -> None:
+    intro = text_of(await chat.say("ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན།"))  # "identity card renewal"
+    assert "སྡོད་དམངས་ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན" in intro and "只有中文" in intro
+    assert chat.index.queries == ["ཐོབ་ཐང་ལག་ཁྱེར་བརྗེ་ལེན།"]
+    # Tibetan no name matches is met as a language switch (a greeting, mostly), not "not found"
+    replies = text_of(await chat.say("ཁྱེད་རང་སུ་ཡིན།"))
+    assert "བོད་ཡིག་ཐོག་ལན་འདེབས" in replies and not chat.journal.unanswered
 
 
 async def test_state_expires_after_the_idle_time_but_the_language_stays() -> None:
