@@ -170,6 +170,11 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="one JSON line per question")
     search.add_argument("--k", type=int, default=5, help="results per question")
     search.add_argument("query", nargs="*")
+    gaps = kb.add_parser("unanswered", help="questions the bot could not answer, most asked first")
+    gaps.add_argument("--days", type=float, default=30.0, help="asked in the last N days (0: all)")
+    gaps.add_argument("--limit", type=int, default=50)
+    gaps.add_argument("--json", action="store_true", help="one JSON line per question")
+    gaps.add_argument("--done", nargs="+", metavar="TEXT", help="mark these questions handled (as listed)")
 
     chat = sub.add_parser("chat", help="talk to the bot in the terminal, as one user")
     chat.add_argument("--user", default="terminal-user", help="user id (state and transcript key)")
@@ -217,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_kb_export(settings, args.format, args.path))
         if args.kb_command == "search":
             return asyncio.run(_kb_search(settings, args.query, args.k, args.json))
+        if args.kb_command == "unanswered":
+            return asyncio.run(_kb_unanswered(settings, args.days, args.limit, args.json, args.done or []))
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.user))
     if args.command == "understand":
@@ -230,6 +237,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cases_import(settings, args.file))
         return asyncio.run(reviews_report(settings, args.since, args.until, args.json))
     return 2
+
+
+async def _kb_unanswered(settings: Settings, days: float, limit: int, as_json: bool, done: list[str]) -> int:
+    """List the open gaps (or mark some handled, once staff added the item or a synonym)."""
+    from adapters.db.unanswered import mark_handled, open_gaps
+
+    engine = make_engine(settings.database_url)
+    try:
+        if done:
+            marked = await mark_handled(engine, done)
+            print(f"marked {marked} record(s) of {len(done)} question(s) handled")
+            return 0 if marked else 1
+        gaps = await open_gaps(engine, time.time() - days * 86400 if days > 0 else None, limit)
+    finally:
+        await engine.dispose()
+    for g in gaps:
+        if as_json:
+            print(json.dumps({"q": g.text, "asked": g.asked, "askers": g.askers, "first": g.first, "last": g.last},
+                             ensure_ascii=False))
+        else:
+            last = time.strftime("%Y-%m-%d", time.localtime(g.last))
+            print(f"{g.asked:4}×  {g.askers:3} user(s)  last {last}  {g.text}")
+    if not gaps and not as_json:
+        print("no unanswered questions" + (f" in the last {days:g} days" if days > 0 else ""))
+    return 0
 
 
 def _menu_push(settings: Settings) -> int:

@@ -77,3 +77,40 @@ def test_check_only_writes_nothing(monkeypatch, sync_database_url, capsys) -> No
     assert run(monkeypatch, sync_database_url, "kb", "import", "--check", *map(str, reference_files())) == 0
     assert "nothing written" in capsys.readouterr().out
     assert snapshot(sync_database_url).items == {}
+
+
+def test_unanswered_questions_are_listed_most_asked_first_until_marked_handled(monkeypatch, sync_database_url,
+                                                                                capsys) -> None:
+    import asyncio
+    import time
+
+    from adapters.db.journal import SqlJournal
+
+    now = time.time()
+
+    async def record() -> None:
+        engine = make_engine(sync_database_url)
+        journal = SqlJournal(engine)
+        try:
+            for user, text, days_ago in [("u1", "挖虫草的采集证在哪儿办", 1), ("u2", "挖虫草的采集证在哪儿办", 2),
+                                         ("u2", "挖虫草的采集证在哪儿办", 2), ("u3", "开网吧要办啥子证", 0),
+                                         ("u4", "去年问过的老问题", 400)]:
+                await journal.record_unanswered(user, text, now - days_ago * 86400)
+            await journal.flush()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(record())
+    capsys.readouterr()
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--json") == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(g["q"], g["asked"], g["askers"]) for g in listed] == [
+        ("挖虫草的采集证在哪儿办", 3, 2), ("开网吧要办啥子证", 1, 1)]  # not the one of 400 days ago
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--days", "0", "--json") == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--done", "挖虫草的采集证在哪儿办") == 0
+    assert "marked 3 record(s)" in capsys.readouterr().out
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered") == 0
+    out = capsys.readouterr().out
+    assert "开网吧要办啥子证" in out and "挖虫草" not in out
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--done", "从没问过") == 1
