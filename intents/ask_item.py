@@ -91,6 +91,7 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
         choices.append((t("options_none"), "none:" + mask(text)[:UNANSWERED_CHARS]))
         return [offer(state, t("options_prompt"), choices)]
     if tibetan:  # no Tibetan name matched: most likely a greeting, answered as before
+        turn.label = "language"
         return switch_language(text, state, t)
     await journal.record_unanswered(turn.inbound.user.key, mask(text), turn.now)
     turn.label = "ask_item:none"

@@ -344,6 +344,7 @@ async def test_a_question_in_tibetan_is_searched_and_answered_in_tibetan(chat: C
     # Tibetan no name matches is met as a language switch (a greeting, mostly), not "not found"
     replies = text_of(await chat.say("ཁྱེད་རང་སུ་ཡིན།"))
     assert "བོད་ཡིག་ཐོག་ལན་འདེབས" in replies and not chat.journal.unanswered
+    assert [turn[1] for turn in chat.journal.turns][-1] == "language"
 
 
 async def test_state_expires_after_the_idle_time_but_the_language_stays() -> None:
