@@ -14,7 +14,8 @@ questions alone overfit it), and the answer threshold that maximises top-1 (answ
 expected) while confident wrong answers stay under --max-wrong of all questions and >= 90 %
 of out-of-scope questions get no answer; below it, options are offered down to where "none"
 is right for more out-of-scope questions than it turns away in-scope ones whose item would
-have been offered (fit_thresholds). A tie at the top is never answered (search offers
+have been offered, and only when the first hit scores at least as high as every first hit
+that led to an offerable item did (the floor: chit-chat the model never saw) (fit_thresholds). A tie at the top is never answered (search offers
 both), so it counts as unanswered here too and the numbers match the CLI's.
 Stratified k-fold cross-validation (by data set and style, several shuffles) reports how
 the confidence model and thresholds hold on questions they did not see (the rerank
@@ -48,7 +49,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -80,9 +81,18 @@ Row = tuple[str | None, list[Cand], int, float, int, Pairs, dict[str, float]]
 Near = dict[str, float] | None  # the near-neighbour tie-break rule (knowledge.search.near_pick), None: off
 Weights = tuple[float, float, float, float]  # coverage, name match, fuzzy, bundle cue
 Ranked = list[tuple[str | None, list[tuple[float, str]], list[float]]]  # + confidence features
-# expected, confidence, first code (None: never answered), whether the expected code would be
-# among the options offered (False out of scope)
-Prob = tuple[str | None, float, str | None, bool]
+
+
+class Prob(NamedTuple):
+    """One question as the decision sees it."""
+
+    expect: str | None
+    conf: float  # that the first hit is right
+    top: str | None  # the first code; None where search never answers (no hits, a tie at the top)
+    offered: bool  # the expected code would be among the options (False out of scope)
+    first: float  # the first hit's score
+
+
 WINDOW = 0.1  # options are the hits this close to the first (knowledge.search.option_count)
 HELD = {"answer": 0.75, "options": 0.25}  # thresholds of held-out levels (1 answer, 0.5 options, 0 none)
 FOLDS, SEEDS = 5, (0, 1, 2)
@@ -321,12 +331,13 @@ def probabilities(r: Ranked, model: Model) -> list[Prob]:
     out: list[Prob] = []
     for e, s, f in r:
         if not f:
-            out.append((e, 0.0, None, False))
+            out.append(Prob(e, 0.0, None, False, 0.0))
             continue
         z = float(coef[0] + coef[1:] @ ((np.array(f) - mean) / scale))
         tied = len(s) > 1 and s[1][0] >= s[0][0] - TIE
         offered = e is not None and e in [c for _, c in s[: option_count([x for x, _ in s], WINDOW)]]
-        out.append((e, 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), None if tied else s[0][1], offered))
+        conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        out.append(Prob(e, conf, None if tied else s[0][1], offered, s[0][0]))
     return out
 
 
@@ -348,20 +359,25 @@ def fit_thresholds(probs: list[Prob], max_wrong: float) -> dict[str, float]:
     question it lacks has "none of these" among them and reaches a person in one tap; so
     on equal counts the lower threshold wins."""
     n = len(probs)
-    n_oos = sum(1 for e, *_ in probs if e is None)
+    n_oos = sum(1 for q in probs if q.expect is None)
     best = (-1, 0.999)
-    for a in [*_cuts([p for _, p, *_ in probs]), 0.999]:
-        answered = [(e, top) for e, p, top, _ in probs if p >= a and top is not None]
-        wrong = sum(1 for e, top in answered if top != e)
-        caught = sum(1 for e, p, top, _ in probs if e is None and (p < a or top is None))
+    for a in [*_cuts([q.conf for q in probs]), 0.999]:
+        answered = [q for q in probs if q.conf >= a and q.top is not None]
+        wrong = sum(1 for q in answered if q.top != q.expect)
+        caught = sum(1 for q in probs if q.expect is None and (q.conf < a or q.top is None))
         if wrong <= max_wrong * n and caught >= 0.9 * n_oos and len(answered) - wrong > best[0]:
             best = (len(answered) - wrong, a)
+    # A first hit scoring below every one that led to an offerable item is no lead at all
+    # ("你们领导是谁"): "none" there, whatever the confidence model (it never saw chit-chat).
+    floor = min((q.first for q in probs if q.offered), default=0.0)
+    above = [q for q in probs if q.first >= floor]
     low = (0, 0.0)
-    for o in _cuts([p for _, p, *_ in probs if p < best[1]]):
-        gain = sum(1 for e, p, *_ in probs if e is None and p < o) - sum(1 for e, p, _, off in probs if off and p < o)
+    for o in _cuts([q.conf for q in above if q.conf < best[1]]):
+        told = sum(1 for q in above if q.expect is None and q.conf < o)
+        gain = told - sum(1 for q in above if q.offered and q.conf < o)
         if gain > low[0]:
             low = (gain, o)
-    return {"answer": best[1], "options": low[1], "window": WINDOW}
+    return {"answer": best[1], "options": low[1], "floor": round(floor - 1e-4, 4), "window": WINDOW}
 
 
 def evaluate(probs: list[Prob], t: dict[str, float]) -> dict[str, float]:
@@ -369,12 +385,14 @@ def evaluate(probs: list[Prob], t: dict[str, float]) -> dict[str, float]:
     told "none", in-scope ones whose item would have been offered (over in-scope questions:
     citizens turned away) and out-of-scope ones (over those: told plainly)."""
     n = len(probs)
-    inscope = sum(1 for e, *_ in probs if e)
-    top1 = sum(1 for e, p, top, _ in probs if e and p >= t["answer"] and top == e)
-    wrong = sum(1 for e, p, top, _ in probs if p >= t["answer"] and top is not None and top != e)
-    caught = sum(1 for e, p, top, _ in probs if e is None and (p < t["answer"] or top is None))
-    lost = sum(1 for _, p, _, off in probs if off and p < t["options"])
-    told = sum(1 for e, p, *_ in probs if e is None and p < t["options"])
+    inscope = sum(1 for q in probs if q.expect)
+    answered = [q for q in probs if q.conf >= t["answer"] and q.top is not None]
+    top1 = sum(1 for q in answered if q.expect and q.top == q.expect)
+    wrong = sum(1 for q in answered if q.top != q.expect)
+    caught = sum(1 for q in probs if q.expect is None and (q.conf < t["answer"] or q.top is None))
+    none = [q for q in probs if q.conf < t["answer"] and (q.conf < t["options"] or q.first < t.get("floor", 0.0))]
+    lost = sum(1 for q in none if q.offered)
+    told = sum(1 for q in none if q.expect is None)
     return {"top1": top1 / max(1, inscope), "wrong": wrong / n, "oos": caught / max(1, n - inscope),
             "lost": lost / max(1, inscope), "none": told / max(1, n - inscope)}
 
@@ -392,9 +410,9 @@ def table(
             sel = [p for p, s, m in zip(probs, styles, names, strict=True) if m == name and style in ("all", s)]
             res = evaluate(sel, t[name])
             cell = {k: f"{v:.3f}" for k, v in res.items()}
-            if not any(e for e, *_ in sel):
+            if not any(q.expect for q in sel):
                 cell["top1"] = cell["lost"] = "   -  "
-            if all(e for e, *_ in sel):
+            if all(q.expect for q in sel):
                 cell["oos"] = cell["none"] = "   -  "
             print(f"  {'':10} {style:13} {len(sel) // repeat:>4} {cell['top1']:>6} {cell['wrong']:>6} {cell['oos']:>6}"
                   f" {cell['lost']:>6} {cell['none']:>6}")
@@ -453,7 +471,7 @@ def main() -> int:
     def stacked(i: int, models: dict[str, Model]) -> tuple[str | None, list[tuple[float, str]], list[float]]:
         """Question i for the semantic model: its lexical confidence (as a logit) first."""
         e, scored, f = rs[i]
-        p = min(1 - 1e-6, max(1e-6, probabilities([r[i]], models[names[i]])[0][1]))
+        p = min(1 - 1e-6, max(1e-6, probabilities([r[i]], models[names[i]])[0].conf))
         return (e, scored, [math.log(p / (1 - p)), *(f[j] for j in USE)] if f else [])
 
     def fit(idx: list[int]) -> tuple[Models, dict[str, dict[str, float]]]:
@@ -469,7 +487,7 @@ def main() -> int:
             models[name] = fit_confidence([r[i] for i in idx], weight=[own if names[i] == name else 1.0 for i in idx])
         for name in DATASETS:
             if semantic and profile[name] in args.semantic_profiles.split(","):
-                gated = [i for i in idx if probabilities([r[i]], models[names[i]])[0][1] < args.gate]
+                gated = [i for i in idx if probabilities([r[i]], models[names[i]])[0].conf < args.gate]
                 own = SEMANTIC_OWN_WEIGHT
                 sem[name] = fit_confidence([stacked(i, models) for i in gated],
                                            weight=[own if names[i] == name else 1.0 for i in gated])
@@ -484,7 +502,7 @@ def main() -> int:
         out = []
         for i in idx:
             p = probabilities([r[i]], models[names[i]])[0]
-            if names[i] in sem and p[1] < args.gate:
+            if names[i] in sem and p.conf < args.gate:
                 p = probabilities([stacked(i, models)], sem[names[i]])[0]
             out.append(p)
         return out
@@ -499,14 +517,15 @@ def main() -> int:
             rng.shuffle(members)
             for j, i in enumerate(members):
                 fold[i] = j % FOLDS
-        held: list[Prob] = [(None, 0.0, None, False)] * len(r)
+        held: list[Prob] = [Prob(None, 0.0, None, False, 0.0)] * len(r)
         for k in range(FOLDS):
             models, t = fit([i for i in range(len(r)) if fold[i] != k])
             test = [i for i in range(len(r)) if fold[i] == k]
             for i, p in zip(test, probs_of(test, models), strict=True):
-                e, conf, top, offered = p
-                level = 1.0 if conf >= t[names[i]]["answer"] else 0.5 if conf >= t[names[i]]["options"] else 0.0
-                held[i] = (e, level, top, offered)  # answered, options or none: see HELD
+                ti = t[names[i]]
+                offers = p.conf >= ti["options"] and p.first >= ti["floor"]
+                level = 1.0 if p.conf >= ti["answer"] else 0.5 if offers else 0.0
+                held[i] = p._replace(conf=level)  # answered, options or none: see HELD
         for name in DATASETS:
             res = evaluate([p for p, m in zip(held, names, strict=True) if m == name], HELD)
             print(f"held-out shuffle {seed} {name}: " + " ".join(f"{a} {b:.3f}" for a, b in res.items()))
@@ -520,7 +539,7 @@ def main() -> int:
     if semantic:
         for name in DATASETS:
             mine = [i for i in range(len(r)) if names[i] == name]
-            runs = sum(1 for i in mine if name in sem and probabilities([r[i]], models[name])[0][1] < args.gate)
+            runs = sum(1 for i in mine if name in sem and probabilities([r[i]], models[name])[0].conf < args.gate)
             print(f"{name}: semantic stage runs for {runs}/{len(mine)} questions ({runs / len(mine):.0%})")
     profiles: dict[str, Any] = {}
     for name in DATASETS:

@@ -742,7 +742,7 @@ class SearchIndex:
         tied = len(hits) > 1 and hits[1].score >= hits[0].score - TIE
         if hits and p1 >= p["answer"] and not tied:
             return SearchResult("answer", hits[0].code, results, [], text, matched, scored, p1)
-        if p1 >= p["options"] and len(hits) > 1:
+        if p1 >= p["options"] and len(hits) > 1 and hits[0].score >= p.get("floor", 0.0):
             options = hits[: option_count([h.score for h in hits], p["window"])]
             return SearchResult("options", None, results, options, text, matched, scored, p1)
         return SearchResult("none", None, results, [], text, matched, scored, p1)

@@ -241,6 +241,21 @@ def test_confidence_uses_the_standardised_model_it_was_given() -> None:
     assert SearchIndex.build(catalog, thresholds={"names": stale}).params == DEFAULT_PROFILE
 
 
+def test_options_need_a_first_hit_above_the_floor() -> None:
+    """Chit-chat the confidence model never saw can look sure; a first hit scoring below
+    every one that led to an item (the fitted floor) is no lead, so: "none"."""
+    n = CONFIDENCE_FEATURES
+    catalog = small(Item(code="A", name="犬类准养证核发"), Item(code="B", name="渔业捕捞许可证核发"))
+    unsure = {"weights": {"cov": 1.0, "name": 0.0, "fuzz": 0.0, "kind": 0.0}, "answer": 0.99, "options": 0.2,
+              "confidence": [0.0] * (n + 1), "mean": [0.0] * n, "scale": [1.0] * n, "window": 0.1}
+    question = "我家的狗想去河里捕鱼玩"  # a word or two of each name, nothing the catalog serves
+    low = SearchIndex.build(catalog, thresholds={"names": unsure}).search(question)
+    assert low.decision == "options" and 0.0 < low.results[0].score < 0.5
+    floored = SearchIndex.build(catalog, thresholds={"names": {**unsure, "floor": 0.5}})
+    assert floored.search(question).decision == "none"
+    assert floored.search("许可证").decision == "options"  # a hit scoring above the floor
+
+
 def test_shipped_thresholds_fit_the_confidence_features() -> None:
     profiles = load_thresholds()
     assert set(profiles) == {"rich", "names"}
