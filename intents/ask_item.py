@@ -26,6 +26,7 @@ router = Router("ask_item")
 # characters of a question kept with its "none of these" option, recorded as unanswered if tapped
 UNANSWERED_CHARS = 300
 
+
 async def answer_aspect(aspect: str, state: Conversation, catalog: Catalog, t: T, config: BotConfig) -> list[Reply]:
     if aspect == "materials":
         state.answers = {}
