@@ -39,6 +39,7 @@ from knowledge.text import (
     Analyzer,
     asks_for_bundle,
     builtin_synonyms,
+    char_keys,
     char_pinyin,
     cilin_groups,
     normalise,
@@ -705,11 +706,7 @@ class SearchIndex:
         lower rank-1)."""
         units: dict[str, float] = {}
         for run in _CJK_RUN.findall(form):
-            for i, ch in enumerate(run):
-                units["c" + ch] = 0.0
-                if i:
-                    units["b" + run[i - 1 : i + 1]] = 0.0
-                    units["p" + char_pinyin(run[i - 1]) + char_pinyin(run[i])] = 0.0
+            char_keys(units, run)
         for k in units:
             t = self._tid.get(k)
             units[k] = float(self._idfs[t]) if t is not None else 1.0
