@@ -14,9 +14,10 @@ questions alone overfit it), and the answer threshold that maximises top-1 (answ
 expected) while confident wrong answers stay under --max-wrong of all questions and >= 90 %
 of out-of-scope questions get no answer; below it, options are offered down to where "none"
 is right for more out-of-scope questions than it turns away in-scope ones whose item would
-have been offered, and only when the first hit scores at least as high as every first hit
-that led to an offerable item did (the floor: chit-chat the model never saw) (fit_thresholds). A tie at the top is never answered (search offers
-both), so it counts as unanswered here too and the numbers match the CLI's.
+have been offered, and only when the first hit scores no lower than every first hit that led
+to an offerable item (the floor, against chit-chat the model never saw; fit_thresholds). A
+tie at the top is never answered (search offers both), so it counts as unanswered here too
+and the numbers match the CLI's.
 Stratified k-fold cross-validation (by data set and style, several shuffles) reports how
 the confidence model and thresholds hold on questions they did not see (the rerank
 weights are fitted on all questions; --cv-weights also reports how often the expected code
@@ -357,7 +358,8 @@ def fit_thresholds(probs: list[Prob], max_wrong: float) -> dict[str, float]:
     whose item would have been offered. The two mistakes are not alike: a citizen told
     "none" about an item the catalog has is turned away, while one shown options for a
     question it lacks has "none of these" among them and reaches a person in one tap; so
-    on equal counts the lower threshold wins."""
+    on equal counts the lower threshold wins. Options also need a first hit no lower than
+    the floor (below)."""
     n = len(probs)
     n_oos = sum(1 for q in probs if q.expect is None)
     best = (-1, 0.999)
