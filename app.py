@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,6 +41,10 @@ from bot.reminders import remind_forever
 from bot.reviews import ReviewService
 from bot.state import DialogueStore
 from knowledge.semantic import Encoder
+
+if TYPE_CHECKING:
+    from knowledge.catalog import Catalog
+    from knowledge.search import SearchIndex
 
 log = logging.getLogger("banshi")
 DEMO_CATALOG = Path(__file__).parent / "knowledge" / "seed"
@@ -240,7 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _kb_unanswered(settings: Settings, days: float, limit: int, as_json: bool, done: list[str]) -> int:
-    """List the open gaps (or mark some handled, once staff added the item or a synonym)."""
+    """List the open gaps (or mark some handled, once staff added the item or a synonym).
+    Each question is searched again: staff see whether it is answered by now, and for an
+    item a citizen picked, which of the question's words the item lacks (what to add)."""
     from adapters.db.unanswered import mark_handled, open_gaps
 
     engine = make_engine(settings.database_url)
@@ -250,18 +257,41 @@ async def _kb_unanswered(settings: Settings, days: float, limit: int, as_json: b
             print(f"marked {marked} record(s) of {len(done)} question(s) handled")
             return 0 if marked else 1
         gaps = await open_gaps(engine, time.time() - days * 86400 if days > 0 else None, limit)
+        found = await _search_index(settings, engine) if gaps else None
     finally:
         await engine.dispose()
     for g in gaps:
+        assert found is not None
+        catalog, index = found
+        now = index.search(g.text, k=1)
+        record = {"q": g.text, "asked": g.asked, "askers": g.askers, "first": g.first, "last": g.last,
+                  "chosen": g.chosen, "chosen_name": catalog.name_of(g.chosen) if g.chosen else None,
+                  "lacks": index.lacking(g.text, g.chosen) if g.chosen else [],
+                  "now": now.decision, "now_answer": now.answer}
         if as_json:
-            print(json.dumps({"q": g.text, "asked": g.asked, "askers": g.askers, "first": g.first, "last": g.last},
-                             ensure_ascii=False))
-        else:
-            last = time.strftime("%Y-%m-%d", time.localtime(g.last))
-            print(f"{g.asked:4}×  {g.askers:3} user(s)  last {last}  {g.text}")
+            print(json.dumps(record, ensure_ascii=False))
+            continue
+        last = time.strftime("%Y-%m-%d", time.localtime(g.last))
+        print(f"{g.asked:4}×  {g.askers:3} user(s)  last {last}  {g.text}")
+        if g.chosen:
+            lacks = "、".join(record["lacks"]) or "none"
+            print(f"{'':8}picked {record['chosen_name'] or '(no longer in the catalog)'} ({g.chosen}); "
+                  f"words it lacks: {lacks}")
+        if now.answer and (g.chosen is None or now.answer == g.chosen):  # an item, alias or synonym added since
+            print(f"{'':8}answered now: {catalog.name_of(now.answer)}")
     if not gaps and not as_json:
         print("no unanswered questions" + (f" in the last {days:g} days" if days > 0 else ""))
     return 0
+
+
+async def _search_index(settings: Settings, engine: AsyncEngine) -> tuple[Catalog, SearchIndex]:
+    """The stored catalog and its search index as the bot builds it (with the semantic stage
+    if configured)."""
+    from knowledge.search import SearchIndex
+
+    catalog = await load_catalog(engine)
+    return catalog, SearchIndex.build(catalog, settings.data_dir / "cache", semantic=_encoder(settings),
+                                      semantic_background=False)
 
 
 def _menu_push(settings: Settings) -> int:
@@ -390,15 +420,11 @@ async def _kb_export(settings: Settings, fmt: str, path: Path) -> int:
 
 
 async def _kb_search(settings: Settings, queries: list[str], k: int, as_json: bool) -> int:
-    from knowledge.search import SearchIndex
-
     engine = make_engine(settings.database_url)
     try:
-        catalog = await load_catalog(engine)
+        _, index = await _search_index(settings, engine)
     finally:
         await engine.dispose()
-    index = SearchIndex.build(catalog, settings.data_dir / "cache", semantic=_encoder(settings),
-                              semantic_background=False)
     lines = [" ".join(queries)] if queries else (line.rstrip("\n") for line in sys.stdin)
     for q in lines:
         result = index.search(q, k=k)

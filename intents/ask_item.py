@@ -6,6 +6,7 @@ state without searching again; a question that names something else starts a new
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.dispatcher import BotConfig, Turn
@@ -25,6 +26,16 @@ from knowledge.search import OPTIONS
 router = Router("ask_item")
 # characters of a question kept with its "none of these" option, recorded as unanswered if tapped
 UNANSWERED_CHARS = 300
+NONE_OF_THESE = "none:"  # the action of "none of these", followed by the masked question
+
+
+def searched_question(offered: Sequence[tuple[str, str]]) -> str | None:
+    """The masked question behind the options offered last, when search offered them (their
+    "none of these" carries it); None for options of menus and situations."""
+    for _, action in offered:
+        if action.startswith(NONE_OF_THESE):
+            return action[len(NONE_OF_THESE):]
+    return None
 
 
 async def answer_aspect(aspect: str, state: Conversation, catalog: Catalog, t: T, config: BotConfig) -> list[Reply]:
@@ -89,7 +100,7 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
             choices.append((display_name(thing, state.lang), f"{'bundle' if h.code in catalog.bundles else 'item'}:{h.code}"))
         # Options are offered for questions the catalog may lack too: "none of these" is a gap
         # for staff to fill (recorded with the question) and a person for the citizen.
-        choices.append((t("options_none"), "none:" + mask(text)[:UNANSWERED_CHARS]))
+        choices.append((t("options_none"), NONE_OF_THESE + mask(text)[:UNANSWERED_CHARS]))
         return [offer(state, t("options_prompt"), choices)]
     if tibetan:  # no Tibetan name matched: most likely a greeting, answered as before
         turn.label = "language"

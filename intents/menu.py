@@ -3,7 +3,9 @@ pick one of the options offered last (by number, "第一个", or tapping its lab
 
 Options remember an action ("item:GA-0001", "ask:fee", "sit:age=minor", "menu:nearby", or
 "none:<the question>" for "none of these" under search's options);
-running it here means a tapped option never goes through search or the NLU again.
+running it here means a tapped option never goes through search or the NLU again. Either
+answer to search's options is recorded with the question for staff: "none of these" as a
+gap, an item as the one the citizen meant (an alias or synonym to add).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ async def run(action: str, turn: Turn, state: Conversation, catalog: Catalog, t:
     kind, _, arg = action.partition(":")
     turn.label = action.split("=")[0] if kind in ("menu", "ask") else kind
     if kind in ("item", "bundle") and catalog.name_of(arg):
+        asked = ask_item.searched_question(turn.offered)
+        if asked is not None:  # search was unsure: the phrasing for staff to teach the catalog
+            await journal.record_unanswered(turn.inbound.user.key, asked, turn.now, chosen=arg)
         return await ask_item.present(arg, state, catalog, t, config)
     if kind == "ask" and (state.item or state.bundle):
         return await ask_item.answer_aspect(arg, state, catalog, t, config)

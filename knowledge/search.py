@@ -25,7 +25,7 @@ import math
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -467,9 +467,16 @@ class SearchIndex:
         them all alike when it lacks them. General rarity (jieba's frequencies) keeps words
         such as 现在, 已经, 需要 from counting; context words (舅舅, 摔伤) still count, which is why
         this is one feature of the model and not a rule."""
+        missed = total = 0.0
+        for w, t in self._telling(keys):
+            total += t
+            missed += t * (1.0 - self._word_covered(w, d))
+        return missed / total if total else 0.0
+
+    def _telling(self, keys: Mapping[str, float]) -> Iterator[tuple[str, float]]:
+        """The question's telling words, each with how much rarer than common words it is (0–1]."""
         assert self._analyzer is not None
         salience = self._analyzer.salience
-        missed = total = 0.0
         for key, qw in keys.items():
             # words only, not 词林 synonyms (0.45); a typo rescued by its sound (weight 0) counts:
             # the hit has its sound, not the word (held-out, not counting them let one more
@@ -477,12 +484,17 @@ class SearchIndex:
             if key[0] != "w" or 0.0 < qw < 0.5:
                 continue
             t = (salience(key[1:]) - COMMON_SALIENCE) / (1.0 - COMMON_SALIENCE)
-            if t <= 0.0:
-                continue
-            t = min(1.0, t)
-            total += t
-            missed += t * (1.0 - self._word_covered(key[1:], d))
-        return missed / total if total else 0.0
+            if t > 0.0:
+                yield key[1:], min(1.0, t)
+
+    def lacking(self, query: str, code: str) -> list[str]:
+        """The telling words of `query` that the item or bundle `code` has nowhere, most telling
+        first: what an alias or synonym must add before search finds it from such a question."""
+        if code not in self._codes:
+            return []
+        d = self._codes.index(code)  # for staff listings, not per query
+        told = sorted(self._telling(self.lookup_keys(normalise(query))), key=lambda wt: -wt[1])
+        return [w for w, _ in told if self._word_covered(w, d) < 1.0]
 
     def question_keys(self, text: str) -> dict[str, float]:
         """Keys of a normalised question, with 词林 synonyms for words the catalog lacks."""

@@ -114,3 +114,46 @@ def test_unanswered_questions_are_listed_most_asked_first_until_marked_handled(m
     out = capsys.readouterr().out
     assert "开网吧要办啥子证" in out and "挖虫草" not in out
     assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--done", "从没问过") == 1
+
+
+def test_items_picked_from_options_are_listed_with_the_words_they_lack(monkeypatch, sync_database_url,
+                                                                        capsys) -> None:
+    """An option a citizen picked is the phrasing to teach the catalog: the listing names the
+    item, the question's words it lacks (an alias or synonym to add), and whether search
+    answers the question by now."""
+    import asyncio
+    import time
+
+    from adapters.db.journal import SqlJournal
+
+    assert run(monkeypatch, sync_database_url, "kb", "demo") == 0
+    now = time.time()
+
+    async def record() -> None:
+        engine = make_engine(sync_database_url)
+        journal = SqlJournal(engine)
+        try:
+            for user in ("u1", "u2"):
+                await journal.record_unanswered(user, "孩子上学要什么证明", now, chosen="RZ-WJ-001")
+            await journal.record_unanswered("u3", "孩子上学要什么证明", now)  # none of these
+            await journal.record_unanswered("u3", "身份证过期了咋整", now, chosen="RZ-GA-002")
+            await journal.flush()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(record())
+    capsys.readouterr()
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--json") == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(g["q"], g["chosen"], g["asked"]) for g in listed] == [
+        ("孩子上学要什么证明", "RZ-WJ-001", 2), ("孩子上学要什么证明", None, 1), ("身份证过期了咋整", "RZ-GA-002", 1)]
+    picked, gap, fixed = listed
+    assert picked["chosen_name"] == "出生医学证明签发" and "上学" in picked["lacks"]
+    assert "证明" not in picked["lacks"]  # the item has that word
+    assert picked["now"] == "options" and gap["lacks"] == [] and gap["chosen_name"] is None
+    assert fixed["now"] == "answer" and fixed["now_answer"] == "RZ-GA-002"  # an alias covers it by now
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered") == 0
+    out = capsys.readouterr().out
+    assert "picked 出生医学证明签发 (RZ-WJ-001); words it lacks: " in out and "answered now: 居民身份证换领" in out
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--done", "孩子上学要什么证明") == 0
+    assert "marked 3 record(s)" in capsys.readouterr().out

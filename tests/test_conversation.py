@@ -250,11 +250,21 @@ async def test_none_of_the_options_records_the_question_and_hands_over_to_a_pers
     assert options_of(offered)[-1] == "都不是，找人工"
     replies = await chat.say("4")
     assert "12345" in text_of(replies)
-    assert [q for _, q, _ in chat.journal.unanswered] == ["我身份证号5132**********1234 身份证"]
+    assert [q for _, q, _, _ in chat.journal.unanswered] == ["我身份证号5132**********1234 身份证"]
     assert chat.index.queries.count("4") == 0
     await chat.say("身份证")
     await chat.say("都不是，找人工")  # a tap sends the label
-    assert [q for _, q, _ in chat.journal.unanswered][-1] == "身份证"
+    assert [q for _, q, _, _ in chat.journal.unanswered][-1] == "身份证"
+
+
+async def test_an_item_picked_from_search_options_is_recorded_with_the_question(chat: Chat) -> None:
+    await chat.say("身份证")
+    assert "【居民身份证换领】" in text_of(await chat.say("第二个"))
+    # the citizen's words for the item they meant: for staff to add as an alias or synonym
+    assert chat.journal.unanswered == [("wechat:o-herder", "身份证", WEDNESDAY_10AM, "RZ-GA-002")]
+    bundles = await chat.send(Inbound(chat.user, "event", event="click", event_key="MENU_BUNDLES"))
+    assert options_of(bundles)[0] in text_of(await chat.say("1"))
+    assert len(chat.journal.unanswered) == 1  # a menu's options are no search's
 
 
 async def test_zero_and_menu_return_to_the_main_menu_and_forget_the_item(chat: Chat) -> None:
@@ -274,7 +284,7 @@ async def test_help_is_a_numbered_menu_and_a_bare_number_means_the_main_menu(cha
 async def test_unanswered_questions_are_logged_with_tips_and_the_hotline(chat: Chat) -> None:
     replies = await chat.say("挖虫草的采集证在哪儿办")
     assert "暂时没有答案" in text_of(replies) and "12345" in text_of(replies)
-    assert [q for _, q, _ in chat.journal.unanswered] == ["挖虫草的采集证在哪儿办"]
+    assert [q for _, q, _, _ in chat.journal.unanswered] == ["挖虫草的采集证在哪儿办"]
 
 
 # -- halls ---------------------------------------------------------------------------------

@@ -39,8 +39,8 @@ class SqlJournal:
     async def record_turn(self, user: str, intent: str, text: str, replies: list[str], at: float) -> None:
         self._add(transcripts, {"user_key": user, "intent": intent[:100], "text": text, "replies": replies, "at": at})
 
-    async def record_unanswered(self, user: str, text: str, at: float) -> None:
-        self._add(unanswered_questions, {"user_key": user, "text": text, "at": at, "handled": False})
+    async def record_unanswered(self, user: str, text: str, at: float, chosen: str | None = None) -> None:
+        self._add(unanswered_questions, {"user_key": user, "text": text, "at": at, "handled": False, "chosen": chosen})
 
     async def record_review_wish(self, user: str, text: str, at: float) -> None:
         self._add(review_wishes, {"user_key": user, "text": text, "at": at})

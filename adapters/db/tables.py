@@ -327,6 +327,8 @@ unanswered_questions = Table(
     Column("at", Float, nullable=False),
     Column("text", Text, nullable=False),  # masked
     Column("handled", Boolean, nullable=False, default=False),
+    # the item or bundle the citizen then picked from search's options; NULL: nothing fitted
+    Column("chosen", CODE, nullable=True),
 )
 
 review_wishes = Table(

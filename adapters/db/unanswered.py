@@ -1,9 +1,12 @@
-"""The questions the bot could not answer, for the staff who fill the catalog's gaps.
+"""The questions the bot could not answer at once, for the staff who fill the catalog's gaps.
 
 The bot tells a citizen it found nothing (or the citizen taps "none of these") and promises
-that staff will add it; these are the records that promise rests on. Grouped by text (the
-masked question) so the most asked gaps come first; marked handled once staff have added
-the item, alias or synonym, so the list shows only what is still open.
+that staff will add it; these are the records that promise rests on. Where search was unsure
+and the citizen picked an item from its options instead, the record keeps that item
+(`chosen`): the citizen's words for it, which an alias or synonym turns into a direct answer
+next time. Grouped by text (the masked question) and choice so the most asked come first;
+marked handled once staff have added the item, alias or synonym, so the list shows only
+what is still open.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, nulls_first, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.tables import unanswered_questions as uq
@@ -20,6 +23,7 @@ from adapters.db.tables import unanswered_questions as uq
 @dataclass(frozen=True)
 class Gap:
     text: str  # masked, as recorded
+    chosen: str | None  # the item or bundle picked from search's options; None: nothing fitted
     asked: int  # times
     askers: int  # distinct users
     first: float  # epoch seconds
@@ -27,25 +31,28 @@ class Gap:
 
 
 async def open_gaps(engine: AsyncEngine, since: float | None = None, limit: int = 50) -> list[Gap]:
-    """Unhandled questions asked since `since`, most asked (then most recent) first."""
+    """Unhandled questions asked since `since` (one entry per question and choice), most
+    asked (then most recent) first."""
     asked = func.count().label("asked")
     last = func.max(uq.c.at).label("last")
     query = (
-        select(uq.c.text, asked, func.count(func.distinct(uq.c.user_key)), func.min(uq.c.at), last)
+        select(uq.c.text, uq.c.chosen, asked, func.count(func.distinct(uq.c.user_key)), func.min(uq.c.at), last)
         .where(uq.c.handled.is_(False))
-        .group_by(uq.c.text)
-        .order_by(asked.desc(), last.desc(), uq.c.text)
+        .group_by(uq.c.text, uq.c.chosen)
+        .order_by(asked.desc(), last.desc(), uq.c.text, nulls_first(uq.c.chosen))
         .limit(limit)
     )
     if since is not None:
         query = query.where(uq.c.at >= since)
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [Gap(text, int(n), int(users), float(first), float(latest)) for text, n, users, first, latest in rows]
+    return [Gap(text, chosen, int(n), int(users), float(first), float(latest))
+            for text, chosen, n, users, first, latest in rows]
 
 
 async def mark_handled(engine: AsyncEngine, texts: Sequence[str]) -> int:
-    """Mark every open record of these exact texts handled; the number of records marked."""
+    """Mark every open record of these exact texts handled (whatever was chosen); the number of
+    records marked."""
     if not texts:
         return 0
     async with engine.begin() as conn:
