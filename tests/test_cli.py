@@ -1,6 +1,8 @@
 """The operator's commands on both databases: import all-or-nothing, export round trip."""
 
+import asyncio
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,9 +19,24 @@ def run(monkeypatch: pytest.MonkeyPatch, url: str, *argv: str) -> int:
     return app.main(list(argv))
 
 
-def snapshot(url: str):
-    import asyncio
+def record_unanswered(url: str, records: list[tuple[str, str, float, str | None]]) -> None:
+    """Store (user, question, time, item picked or None) as the dialogue's journal does."""
+    from adapters.db.journal import SqlJournal
 
+    async def record() -> None:
+        engine = make_engine(url)
+        journal = SqlJournal(engine)
+        try:
+            for user, text, at, chosen in records:
+                await journal.record_unanswered(user, text, at, chosen)
+            await journal.flush()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(record())
+
+
+def snapshot(url: str):
     async def load():
         engine = make_engine(url)
         try:
@@ -81,26 +98,11 @@ def test_check_only_writes_nothing(monkeypatch, sync_database_url, capsys) -> No
 
 def test_unanswered_questions_are_listed_most_asked_first_until_marked_handled(monkeypatch, sync_database_url,
                                                                                 capsys) -> None:
-    import asyncio
-    import time
-
-    from adapters.db.journal import SqlJournal
-
     now = time.time()
-
-    async def record() -> None:
-        engine = make_engine(sync_database_url)
-        journal = SqlJournal(engine)
-        try:
-            for user, text, days_ago in [("u1", "挖虫草的采集证在哪儿办", 1), ("u2", "挖虫草的采集证在哪儿办", 2),
-                                         ("u2", "挖虫草的采集证在哪儿办", 2), ("u3", "开网吧要办啥子证", 0),
-                                         ("u4", "去年问过的老问题", 400)]:
-                await journal.record_unanswered(user, text, now - days_ago * 86400)
-            await journal.flush()
-        finally:
-            await engine.dispose()
-
-    asyncio.run(record())
+    record_unanswered(sync_database_url, [
+        ("u1", "挖虫草的采集证在哪儿办", now - 86400, None), ("u2", "挖虫草的采集证在哪儿办", now - 2 * 86400, None),
+        ("u2", "挖虫草的采集证在哪儿办", now - 2 * 86400, None), ("u3", "开网吧要办啥子证", now, None),
+        ("u4", "去年问过的老问题", now - 400 * 86400, None)])
     capsys.readouterr()
     assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--json") == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
@@ -121,27 +123,12 @@ def test_items_picked_from_options_are_listed_with_the_words_they_lack(monkeypat
     """An option a citizen picked is the phrasing to teach the catalog: the listing names the
     item, the question's words it lacks (an alias or synonym to add), and whether search
     answers the question by now."""
-    import asyncio
-    import time
-
-    from adapters.db.journal import SqlJournal
-
     assert run(monkeypatch, sync_database_url, "kb", "demo") == 0
     now = time.time()
-
-    async def record() -> None:
-        engine = make_engine(sync_database_url)
-        journal = SqlJournal(engine)
-        try:
-            for user in ("u1", "u2"):
-                await journal.record_unanswered(user, "孩子上学要什么证明", now, chosen="RZ-WJ-001")
-            await journal.record_unanswered("u3", "孩子上学要什么证明", now)  # none of these
-            await journal.record_unanswered("u3", "身份证过期了咋整", now, chosen="RZ-GA-002")
-            await journal.flush()
-        finally:
-            await engine.dispose()
-
-    asyncio.run(record())
+    record_unanswered(sync_database_url, [
+        ("u1", "孩子上学要什么证明", now, "RZ-WJ-001"), ("u2", "孩子上学要什么证明", now, "RZ-WJ-001"),
+        ("u3", "孩子上学要什么证明", now, None),  # "none of these"
+        ("u3", "身份证过期了咋整", now, "RZ-GA-002")])
     capsys.readouterr()
     assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--json") == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
