@@ -248,7 +248,7 @@ async def _kb_unanswered(settings: Settings, days: float, limit: int, as_json: b
     """List the open gaps (or mark some handled, once staff added the item or a synonym).
     Each question is searched again: staff see whether it is answered by now, and for an
     item a citizen picked, which of the question's words the item lacks (what to add)."""
-    from adapters.db.unanswered import mark_handled, open_gaps
+    from adapters.db.unanswered import described, mark_handled, open_gaps
 
     engine = make_engine(settings.database_url)
     try:
@@ -263,11 +263,7 @@ async def _kb_unanswered(settings: Settings, days: float, limit: int, as_json: b
     for g in gaps:
         assert found is not None
         catalog, index = found
-        now = index.search(g.text, k=1)
-        record = {"q": g.text, "asked": g.asked, "askers": g.askers, "first": g.first, "last": g.last,
-                  "chosen": g.chosen, "chosen_name": catalog.name_of(g.chosen) if g.chosen else None,
-                  "lacks": index.lacking(g.text, g.chosen) if g.chosen else [],
-                  "now": now.decision, "now_answer": now.answer}
+        record = described(g, catalog, index)
         if as_json:
             print(json.dumps(record, ensure_ascii=False))
             continue
@@ -277,8 +273,9 @@ async def _kb_unanswered(settings: Settings, days: float, limit: int, as_json: b
             lacks = "、".join(record["lacks"]) or "none"
             print(f"{'':8}picked {record['chosen_name'] or '(no longer in the catalog)'} ({g.chosen}); "
                   f"words it lacks: {lacks}")
-        if now.answer and (g.chosen is None or now.answer == g.chosen):  # an item, alias or synonym added since
-            print(f"{'':8}answered now: {catalog.name_of(now.answer)}")
+        answer = record["now_answer"]
+        if answer and (g.chosen is None or answer == g.chosen):  # an item, alias or synonym added since
+            print(f"{'':8}answered now: {catalog.name_of(answer)}")
     if not gaps and not as_json:
         print("no unanswered questions" + (f" in the last {days:g} days" if days > 0 else ""))
     return 0

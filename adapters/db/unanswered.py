@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, nulls_first, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db.tables import unanswered_questions as uq
+from knowledge.catalog import Catalog
+from knowledge.search import SearchIndex
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,16 @@ async def mark_handled(engine: AsyncEngine, texts: Sequence[str]) -> int:
             update(uq).where(uq.c.text.in_(list(texts)), uq.c.handled.is_(False)).values(handled=True)
         )
     return int(result.rowcount or 0)
+
+
+def described(gap: Gap, catalog: Catalog, index: SearchIndex) -> dict[str, Any]:
+    """A gap as staff read it (`kb unanswered --json`, the staff API): with the picked item's
+    name and the question's telling words it lacks (what an alias or synonym must add), and
+    what search does with the question now (answered by now once staff covered it)."""
+    now = index.search(gap.text, k=1)
+    return {
+        "q": gap.text, "asked": gap.asked, "askers": gap.askers, "first": gap.first, "last": gap.last,
+        "chosen": gap.chosen, "chosen_name": catalog.name_of(gap.chosen) if gap.chosen else None,
+        "lacks": index.lacking(gap.text, gap.chosen) if gap.chosen else [],
+        "now": now.decision, "now_answer": now.answer,
+    }

@@ -1,4 +1,5 @@
-"""JSON API for the staff console: 好差评 figures and the 差评 rectification ledger.
+"""JSON API for the staff console: 好差评 figures, the 差评 rectification ledger, and the
+questions the bot could not answer at once (what to add to the catalog).
 
 Authenticated with one shared token for now (BANSHI_STAFF_TOKEN, `Authorization: Bearer
 …`), compared in constant time; with no token configured the API is closed, not open.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date
@@ -15,6 +17,8 @@ from datetime import date
 from aiohttp import web
 
 from adapters.cases.wiring import CASES
+from adapters.db.unanswered import described, mark_handled, open_gaps
+from adapters.keys import CATALOG, ENGINE
 from bot.reviews import STEPS, Rectification, ReviewError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -96,7 +100,40 @@ async def advance_rectification(request: web.Request) -> web.Response:
     return web.json_response(rectification_json(record, parts.reviews.today()))
 
 
+LIST_LIMIT = 500  # questions per request at the most
+
+
+@staff_only
+async def list_unanswered(request: web.Request) -> web.Response:
+    """The open gaps, most asked first, as `banshi kb unanswered --json` gives them."""
+    try:
+        days = float(request.query.get("days", "30"))
+        limit = int(request.query.get("limit", "50"))
+    except ValueError:
+        return _error(400, "days and limit must be numbers")
+    if not 0 < limit <= LIST_LIMIT or days < 0:
+        return _error(400, f"limit must be 1 to {LIST_LIMIT}, days 0 (all) or more")
+    gaps = await open_gaps(request.app[ENGINE], time.time() - days * 86400 if days > 0 else None, limit)
+    snapshot = request.app[CATALOG].snapshot
+    return web.json_response([described(g, snapshot.catalog, snapshot.index) for g in gaps])
+
+
+@staff_only
+async def unanswered_handled(request: web.Request) -> web.Response:
+    """Mark questions handled (as listed) once the catalog or a synonym covers them."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "malformed JSON body")
+    texts = body.get("texts") if isinstance(body, dict) else None
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        return _error(400, 'texts must be a list of the questions as listed, e.g. {"texts": ["..."]}')
+    return web.json_response({"marked": await mark_handled(request.app[ENGINE], texts)})
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/staff/reviews/report", report)
     app.router.add_get("/api/v1/staff/rectifications", list_rectifications)
     app.router.add_post("/api/v1/staff/rectifications/{id}", advance_rectification)
+    app.router.add_get("/api/v1/staff/unanswered", list_unanswered)
+    app.router.add_post("/api/v1/staff/unanswered/handled", unanswered_handled)
