@@ -499,7 +499,7 @@ class SearchIndex:
     def question_keys(self, text: str) -> dict[str, float]:
         """Keys of a normalised question, with 词林 synonyms for words the catalog lacks."""
         assert self._analyzer is not None
-        keys = self._analyzer.keys(text, question=True)
+        keys = self._analyzer.keys(text, question=True, single=self.params.get("single_word"))
         groups = cilin_groups()
         if groups:
             for w in [k[1:] for k in keys if k[0] == "w"]:

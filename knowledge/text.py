@@ -344,8 +344,11 @@ class Analyzer:
                 if get(run[i:j]):
                     out.append(run[i:j])
 
-    def keys(self, text: str, question: bool = False) -> dict[str, float]:
-        """Weighted keys of a normalised text; stop words drop out of questions only."""
+    def keys(self, text: str, question: bool = False, single: float | None = None) -> dict[str, float]:
+        """Weighted keys of a normalised text; stop words drop out of questions only. With
+        `single`, a question's one-character words (狗 in 我家狗要办证不, 房, 车) weigh that much
+        as characters: said on their own they are the thing asked about, not a fragment of
+        a longer word."""
         if not question:
             return self._doc_keys(text)
         keys: dict[str, float] = {}
@@ -364,6 +367,8 @@ class Analyzer:
                     if len(w) > 1:
                         _put(keys, "w" + w, "w")
                         _put(keys, "v" + word_pinyin(w), "v")
+                    elif single is not None and keys.get("c" + w, 0.0) < single:
+                        keys["c" + w] = single  # char_keys() below keeps it (setdefault)
                     last_sound = ""
                 else:
                     last_sound = _other_word_keys(keys, w, bool(stop), last_sound)

