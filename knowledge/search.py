@@ -496,10 +496,11 @@ class SearchIndex:
         told = sorted(self._telling(self.lookup_keys(normalise(query))), key=lambda wt: -wt[1])
         return [w for w, _ in told if self._word_covered(w, d) < 1.0]
 
-    def question_keys(self, text: str) -> dict[str, float]:
-        """Keys of a normalised question, with 词林 synonyms for words the catalog lacks."""
+    def question_keys(self, text: str, solid: set[str] | None = None) -> dict[str, float]:
+        """Keys of a normalised question, with 词林 synonyms for words the catalog lacks
+        (`solid` receives the pairs no typo made: Analyzer.keys)."""
         assert self._analyzer is not None
-        keys = self._analyzer.keys(text, question=True, single=self.params.get("single_word"))
+        keys = self._analyzer.keys(text, question=True, single=self.params.get("single_word"), solid=solid)
         groups = cilin_groups()
         if groups:
             for w in [k[1:] for k in keys if k[0] == "w"]:
@@ -516,15 +517,18 @@ class SearchIndex:
 
     def lookup_keys(self, text: str) -> dict[str, float]:
         """The keys a normalised question is looked up by: its own, 词林 synonyms, typos' sounds."""
-        keys = self.question_keys(text)
-        self._rescue_homophones(keys)
+        solid: set[str] = set()
+        keys = self.question_keys(text, solid)
+        self._rescue_homophones(keys, solid)
         return keys
 
-    def _rescue_homophones(self, keys: dict[str, float]) -> None:
+    def _rescue_homophones(self, keys: dict[str, float], solid: set[str]) -> None:
         """A pair or word the catalog lacks but whose sound it has (身份正, 签住, 社宝) is most
-        likely a typo: count its sound as much as the characters would have counted."""
+        likely a typo: count its sound as much as the characters would have counted. Not a
+        `solid` pair (inside a word jieba knows, or joining two): there the sound is chance,
+        as 营业执照's 业执 sounding like 企业职工's 业职."""
         for key, qw in list(keys.items()):
-            if key[0] in "bw" and key not in self._tid:
+            if key[0] in "bw" and key not in self._tid and not (key[0] == "b" and key[1:] in solid):
                 sound = ("p" if key[0] == "b" else "v") + word_pinyin(key[1:])
                 if sound in self._tid:
                     keys[sound] = max(qw, keys.get(sound, 0.0))

@@ -344,11 +344,15 @@ class Analyzer:
                 if get(run[i:j]):
                     out.append(run[i:j])
 
-    def keys(self, text: str, question: bool = False, single: float | None = None) -> dict[str, float]:
+    def keys(
+        self, text: str, question: bool = False, single: float | None = None, solid: set[str] | None = None
+    ) -> dict[str, float]:
         """Weighted keys of a normalised text; stop words drop out of questions only. With
         `single`, a question's one-character words (狗 in 我家狗要办证不, 房, 车) weigh that much
         as characters: said on their own they are the thing asked about, not a fragment of
-        a longer word."""
+        a longer word. `solid`, when given, receives the question's character pairs that lie
+        inside a word of two or more characters or join two such words (营业执照 → 业执;
+        医院|想到 → 院想): pairs no typo made, since a typo breaks the word it is in."""
         if not question:
             return self._doc_keys(text)
         keys: dict[str, float] = {}
@@ -357,7 +361,10 @@ class Analyzer:
         for chunk in text.split():
             chunk = _tibetan(keys, chunk)
             kept: list[str] = []
-            for w in self.words(chunk):
+            words = self.words(chunk)
+            if solid is not None:
+                _solid_pairs(words, solid)
+            for w in words:
                 if w in stop:
                     kept.append("|")
                     last_sound = ""
@@ -451,6 +458,18 @@ def _tibetan(keys: dict[str, float], text: str) -> str:
             if i:
                 _put(keys, "u" + syllables[i - 1] + TSHEG + syllable, "u")
     return _TIB.sub(" ", text)
+
+
+def _solid_pairs(words: list[str], out: set[str]) -> None:
+    """Add the character pairs inside each Chinese word of two or more characters, and those
+    joining two such neighbours (see Analyzer.keys)."""
+    for i, w in enumerate(words):
+        if len(w) < 2 or not _CJK.fullmatch(w):
+            continue
+        out.update(w[j - 1 : j + 1] for j in range(1, len(w)))
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if len(after) > 1 and _CJK.fullmatch(after):
+            out.add(w[-1] + after[0])
 
 
 def _put(keys: dict[str, float], key: str, kind: str) -> None:

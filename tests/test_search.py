@@ -33,7 +33,7 @@ from knowledge.semantic import (
     load_encoder,
     question_text,
 )
-from knowledge.text import normalise
+from knowledge.text import normalise, word_pinyin
 
 KB = Path(__file__).resolve().parents[2] / "shared" / "kb"
 
@@ -476,3 +476,14 @@ def test_hits_that_match_alike_rank_the_same_whatever_order_the_catalog_was_stor
         assert a.options == b.options
     # of those scoring alike, the shortest name comes first, then the lowest code
     assert [h.code for h in forward.search("道路运输证办理", k=3).results] == ["X-99", "X-00", "X-01"]
+
+
+def test_a_typo_is_rescued_by_its_sound_but_a_pair_inside_a_known_word_is_not() -> None:
+    idx = SearchIndex.build(small(Item(code="A", name="企业职工基本养老保险参保登记"),
+                                  Item(code="B", name="居民身份证换领")))
+    typo = idx.lookup_keys(normalise("身份正换领"))
+    assert typo["b份正"] == 0.0 and typo["p" + word_pinyin("份证")] == 1.0  # 身份|正: the typo broke the word
+    whole = idx.lookup_keys(normalise("营业执照丢了"))
+    # 业执 sits inside 营业执照: that it sounds like 企业职工's 业职 is chance, not a typo
+    assert whole["b业执"] == 1.0 and whole["p" + word_pinyin("业执")] == 0.5
+    assert idx.search("营业执照丢了").answer is None
