@@ -51,6 +51,9 @@ THRESHOLDS = Path(__file__).with_name("thresholds.json")
 NAME_PAIRS = 24  # a long name's coverage is judged on its first pairs
 NAME_FORMS_COVERED = 2  # name and first alias (or variant): enough, and cheap
 RERANK = 16  # candidates that get the fine signals
+# Characters of a question searched: the longest dev questions have about 80; a pasted page
+# of 20,000 would hold the event loop for a tenth of a second or more, and adds no clue.
+SEARCHED_CHARS = 500
 # name_bo: the Tibetan name, where staff gave one (a Tibetan question can only match it)
 FIELD_WEIGHT = {"name": 1.0, "name_bo": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
 NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-matched
@@ -642,7 +645,7 @@ class SearchIndex:
     def _candidates(self, query: str) -> tuple[str, dict[str, float], list[Row5], int, float]:
         """candidates() without the name coverage, which search() computes for its first two
         hits only; and the question's keys."""
-        text = normalise(query)
+        text = normalise(query[: 2 * SEARCHED_CHARS])[:SEARCHED_CHARS]  # twice: room for what it drops
         if not text or not self._codes:
             return text, {}, [], 0, 1.0
         keys = self.lookup_keys(text)

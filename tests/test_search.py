@@ -17,6 +17,7 @@ from knowledge.formats import read_catalog_files
 from knowledge.search import (
     CONFIDENCE_FEATURES,
     DEFAULT_PROFILE,
+    SEARCHED_CHARS,
     SEMANTIC_FEATURES,
     SearchIndex,
     SearchResult,
@@ -487,3 +488,10 @@ def test_a_typo_is_rescued_by_its_sound_but_a_pair_inside_a_known_word_is_not() 
     # 业执 sits inside 营业执照: that it sounds like 企业职工's 业职 is chance, not a typo
     assert whole["b业执"] == 1.0 and whole["p" + word_pinyin("业执")] == 0.5
     assert idx.search("营业执照丢了").answer is None
+
+
+def test_a_pasted_page_is_searched_by_its_opening() -> None:
+    idx = SearchIndex.build(small(Item(code="A", name="居民身份证补领"), Item(code="B", name="犬类准养证核发")))
+    page = "身份证丢了要补办" + "然后" * 20_000  # a pasted page, not a question
+    found = idx.search(page)
+    assert found.results[0].code == "A" and len(found.query) == SEARCHED_CHARS
