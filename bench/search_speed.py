@@ -1,7 +1,7 @@
 """Search latency (p50/p99), index build time and memory: reference catalog and 30,000 items.
 
 usage: .venv/bin/python bench/search_speed.py [--items 30000] [--only reference|real|synthetic]
-                                             [--semantic THREADS]
+                                             [--semantic THREADS] [--rebuilds N]
 
 Each catalog's RSS includes what the ones measured before it left behind; `--only` measures
 one catalog in a fresh process (as a server holds one index). jieba's and pypinyin's parsed
@@ -11,6 +11,9 @@ pays for parsing them once.
 --semantic measures instead what the optional semantic stage adds (wall clock: its model
 runs THREADS OpenMP threads) on the real catalog, the one it is fitted for, for each question
 it runs on, its question-vector cache emptied each time; the first run embeds the catalog.
+
+--rebuilds measures instead a server's memory across N live rebuilds of the large catalog
+(the old index answers while the new one is built; then the swap and its heap settling).
 
 The large catalog is synthetic: real item names from both catalogs recombined (a subject
 from one name, an action from another, a department prefix), so its vocabulary and key
@@ -30,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from adapters.catalog_live import settle_heap  # noqa: E402
 from knowledge.catalog import Catalog, Item  # noqa: E402
 from knowledge.formats import read_catalog_files  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
@@ -118,6 +122,21 @@ def measure_semantic(catalog: Catalog, questions: list[str], cache: Path, thread
           f" p99 {added[min(len(added) - 1, int(len(added) * 0.99))]:.1f} ms (wall)")
 
 
+def measure_rebuilds(catalog: Catalog, cache: Path, times: int) -> None:
+    """Memory of a server that rebuilds its index live (adapters.catalog_live): the old index
+    answers while the new one is built, then the swap and settle_heap()."""
+    live = SearchIndex.build(catalog, cache_dir=cache)
+    print(f"{len(live)} docs, one index: RSS {rss_now():.0f} MB")
+    for i in range(times):
+        new = SearchIndex.build(catalog, cache_dir=cache)
+        both = rss_now()
+        live = new
+        del new
+        settle_heap()
+        print(f"rebuild {i + 1}: both indexes alive {both:.0f} MB, after the swap {rss_now():.0f} MB"
+              f" (process peak {rss_mb():.0f})")
+
+
 def rss_now() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
@@ -128,6 +147,7 @@ def main() -> int:
     ap.add_argument("--items", type=int, default=30_000)
     ap.add_argument("--only", choices=("reference", "real", "synthetic"))
     ap.add_argument("--semantic", type=int, metavar="THREADS", help="measure the semantic stage instead")
+    ap.add_argument("--rebuilds", type=int, metavar="N", help="measure the memory of N live rebuilds instead")
     args = ap.parse_args()
     cache = Path("/tmp/banshi-cache")
     reference = read_catalog_files([KB / "items.json", KB / "bundles.json"])
@@ -135,6 +155,9 @@ def main() -> int:
     qs = [json.loads(x)["q"] for f in ("questions-dev.jsonl", "real/questions-dev.jsonl") for x in (KB / f).read_text(encoding="utf-8").splitlines() if x.strip()]
     if args.semantic:
         measure_semantic(real, qs, cache, args.semantic)
+        return 0
+    if args.rebuilds:
+        measure_rebuilds(synthetic([reference, real], args.items), cache, args.rebuilds)
         return 0
     print(f"one core, {len(qs)} dev questions x 3 per catalog; RSS now (and the process peak so far)")
     if args.only in (None, "reference"):
