@@ -33,7 +33,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.catalog_live import settle_heap  # noqa: E402
 from knowledge.catalog import Catalog, Item  # noqa: E402
 from knowledge.formats import read_catalog_files  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
@@ -125,6 +124,9 @@ def measure_semantic(catalog: Catalog, questions: list[str], cache: Path, thread
 def measure_rebuilds(catalog: Catalog, cache: Path, times: int) -> None:
     """Memory of a server that rebuilds its index live (adapters.catalog_live): the old index
     answers while the new one is built, then the swap and settle_heap()."""
+    # imported here: its database modules would count in the other measures' RSS
+    from adapters.catalog_live import settle_heap
+
     live = SearchIndex.build(catalog, cache_dir=cache)
     print(f"{len(live)} docs, one index: RSS {rss_now():.0f} MB")
     for i in range(times):
