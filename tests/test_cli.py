@@ -137,7 +137,7 @@ def test_items_picked_from_options_are_listed_with_the_words_they_lack(monkeypat
     picked, gap, fixed = listed
     assert picked["chosen_name"] == "出生医学证明签发" and "上学" in picked["lacks"]
     assert "证明" not in picked["lacks"]  # the item has that word
-    assert picked["now"] == "options" and gap["lacks"] == [] and gap["chosen_name"] is None
+    assert picked["now_answer"] is None and gap["lacks"] == [] and gap["chosen_name"] is None
     assert fixed["now"] == "answer" and fixed["now_answer"] == "RZ-GA-002"  # an alias covers it by now
     assert run(monkeypatch, sync_database_url, "kb", "unanswered") == 0
     out = capsys.readouterr().out
