@@ -105,6 +105,7 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
     if tibetan:  # no Tibetan name matched: most likely a greeting, answered as before
         turn.label = "language"
         return switch_language(text, state, t)
-    await journal.record_unanswered(turn.inbound.user.key, mask(text), turn.now)
+    # cut as the options' "none of these" cuts it: one question, one text in the staff's list
+    await journal.record_unanswered(turn.inbound.user.key, mask(text)[:UNANSWERED_CHARS], turn.now)
     turn.label = "ask_item:none"
     return [Text(t("none_answer")), Text(t("none_tips", hotline=config.hotline))]

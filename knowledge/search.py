@@ -43,6 +43,7 @@ from knowledge.text import (
     char_pinyin,
     cilin_groups,
     normalise,
+    stopwords,
     word_pinyin,
 )
 
@@ -329,6 +330,7 @@ class SearchIndex:
         self._unknown_idf = 1.0
         self._common = self._common_pair = 1
         self._semantic: SemanticStage | None = None
+        self._code_at: dict[str, int] | None = None  # code -> document number, made when first needed
         # A tiny per-document bias by a fixed order (shorter name, then code), so documents that
         # match alike make the short list and rank the same whichever order the catalog was
         # stored in (a file and the database differ); far below any real score difference.
@@ -499,13 +501,21 @@ class SearchIndex:
                 yield key[1:], min(1.0, t)
 
     def lacking(self, query: str, code: str) -> list[str]:
-        """The telling words of `query` that the item or bundle `code` has nowhere, most telling
-        first: what an alias or synonym must add before search finds it from such a question."""
-        if code not in self._codes:
+        """The telling words of `query` (one-character ones too: 狗 in 我家狗要办证不) that the
+        item or bundle `code` has nowhere, most telling first: what an alias or synonym must
+        add before search finds it from such a question. For staff listings, not per query."""
+        assert self._analyzer is not None
+        if self._code_at is None:
+            self._code_at = {c: d for d, c in enumerate(self._codes)}
+        d = self._code_at.get(code)
+        if d is None:
             return []
-        d = self._codes.index(code)  # for staff listings, not per query
-        told = sorted(self._telling(self.lookup_keys(normalise(query))), key=lambda wt: -wt[1])
-        return [w for w, _ in told if self._word_covered(w, d) < 1.0]
+        stop = stopwords()
+        words = dict.fromkeys(
+            w for w in self._analyzer.words(normalise(query)) if w not in stop and _CJK_RUN.fullmatch(w))
+        salience = self._analyzer.salience
+        told = sorted((w for w in words if salience(w) > COMMON_SALIENCE), key=lambda w: -salience(w))
+        return [w for w in told if not (self._has("c" + w, d) if len(w) == 1 else self._word_covered(w, d) == 1.0)]
 
     def question_keys(self, text: str, solid: set[str] | None = None) -> dict[str, float]:
         """Keys of a normalised question, with 词林 synonyms for words the catalog lacks

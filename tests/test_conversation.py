@@ -281,6 +281,13 @@ async def test_help_is_a_numbered_menu_and_a_bare_number_means_the_main_menu(cha
     assert "12345" in text_of(await chat.say("5"))
 
 
+async def test_a_long_unanswered_question_is_recorded_as_its_options_would_carry_it(chat: Chat) -> None:
+    from intents.ask_item import UNANSWERED_CHARS
+
+    await chat.say("挖虫草" * 200)
+    assert [len(q) for _, q, _, _ in chat.journal.unanswered] == [UNANSWERED_CHARS]
+
+
 async def test_unanswered_questions_are_logged_with_tips_and_the_hotline(chat: Chat) -> None:
     replies = await chat.say("挖虫草的采集证在哪儿办")
     assert "暂时没有答案" in text_of(replies) and "12345" in text_of(replies)

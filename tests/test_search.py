@@ -495,3 +495,10 @@ def test_a_pasted_page_is_searched_by_its_opening() -> None:
     page = "身份证丢了要补办" + "然后" * 20_000  # a pasted page, not a question
     found = idx.search(page)
     assert found.results[0].code == "A" and len(found.query) == SEARCHED_CHARS
+
+
+def test_lacking_names_the_telling_words_an_item_has_nowhere_one_character_ones_too() -> None:
+    idx = SearchIndex.build(small(Item(code="A", name="道路货物运输经营许可", aliases=("跑运输办证",)),
+                                  Item(code="B", name="犬只登记")))
+    assert idx.lacking("我家狗要办证不", "A") == ["狗"]  # 办证 it has; 要, 不 say nothing
+    assert idx.lacking("我家狗要办证不", "NOPE") == []

@@ -61,7 +61,10 @@ async def test_a_bad_listing_request_is_refused_plainly(client, query: str) -> N
     assert r.status == 400 and "limit" in (await r.json())["error"]
 
 
-@pytest.mark.parametrize("body", [b"{not json", b'{"texts": "one"}', b'{"texts": []}', b'{"texts": [1]}', b"[]"])
+TOO_MANY = ('{"texts": [' + ", ".join(['"q"'] * 501) + "]}").encode()
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'{"texts": "one"}', b'{"texts": []}', b'{"texts": [1]}', b"[]", TOO_MANY])
 async def test_a_bad_handled_request_is_refused_and_marks_nothing(client, body: bytes) -> None:  # type: ignore[no-untyped-def]
     r = await client.post("/api/v1/staff/unanswered/handled", data=body, headers=AUTH)
     assert r.status == 400 and (await r.json())["error"]

@@ -7,6 +7,7 @@ Authenticated with one shared token for now (BANSHI_STAFF_TOKEN, `Authorization:
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import time
@@ -115,7 +116,9 @@ async def list_unanswered(request: web.Request) -> web.Response:
         return _error(400, f"limit must be 1 to {LIST_LIMIT}, days 0 (all) or more")
     gaps = await open_gaps(request.app[ENGINE], time.time() - days * 86400 if days > 0 else None, limit)
     snapshot = request.app[CATALOG].snapshot
-    return web.json_response([described(g, snapshot.catalog, snapshot.index) for g in gaps])
+    # each is searched again: in a worker thread, as the bot's conversations share this loop
+    listed = await asyncio.to_thread(lambda: [described(g, snapshot.catalog, snapshot.index) for g in gaps])
+    return web.json_response(listed)
 
 
 @staff_only
@@ -128,6 +131,8 @@ async def unanswered_handled(request: web.Request) -> web.Response:
     texts = body.get("texts") if isinstance(body, dict) else None
     if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
         return _error(400, 'texts must be a list of the questions as listed, e.g. {"texts": ["..."]}')
+    if len(texts) > LIST_LIMIT:
+        return _error(400, f"at most {LIST_LIMIT} texts at a time")
     return web.json_response({"marked": await mark_handled(request.app[ENGINE], texts)})
 
 
