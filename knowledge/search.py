@@ -25,7 +25,7 @@ import math
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -464,7 +464,10 @@ class SearchIndex:
     def _word_covered(self, w: str, d: int) -> float:
         """How much of a question word document d has: all of it when it has the word or its
         sound (身分证 mistyped, the hit has 身份证), else the share of its character pairs it has,
-        each by characters or sound (危险品 and 危险货物 share one pair of two)."""
+        each by characters or sound (危险品 and 危险货物 share one pair of two); a one-character
+        word, when it has the character."""
+        if len(w) == 1:
+            return float(self._has("c" + w, d))
         if self._has("w" + w, d) or self._has("v" + word_pinyin(w), d):
             return 1.0
         pairs = _name_pairs(w)
@@ -480,16 +483,9 @@ class SearchIndex:
         them all alike when it lacks them. General rarity (jieba's frequencies) keeps words
         such as 现在, 已经, 需要 from counting; context words (舅舅, 摔伤) still count, which is why
         this is one feature of the model and not a rule."""
-        missed = total = 0.0
-        for w, t in self._telling(keys):
-            total += t
-            missed += t * (1.0 - self._word_covered(w, d))
-        return missed / total if total else 0.0
-
-    def _telling(self, keys: Mapping[str, float]) -> Iterator[tuple[str, float]]:
-        """The question's telling words, each with how much rarer than common words it is (0–1]."""
         assert self._analyzer is not None
         salience = self._analyzer.salience
+        missed = total = 0.0
         for key, qw in keys.items():
             # words only, not 词林 synonyms (0.45); a typo rescued by its sound (weight 0) counts:
             # the hit has its sound, not the word (held-out, not counting them let one more
@@ -497,8 +493,12 @@ class SearchIndex:
             if key[0] != "w" or 0.0 < qw < 0.5:
                 continue
             t = (salience(key[1:]) - COMMON_SALIENCE) / (1.0 - COMMON_SALIENCE)
-            if t > 0.0:
-                yield key[1:], min(1.0, t)
+            if t <= 0.0:
+                continue
+            t = min(1.0, t)
+            total += t
+            missed += t * (1.0 - self._word_covered(key[1:], d))
+        return missed / total if total else 0.0
 
     def lacking(self, query: str, code: str) -> list[str]:
         """The telling words of `query` (one-character ones too: 狗 in 我家狗要办证不) that the
@@ -511,11 +511,10 @@ class SearchIndex:
         if d is None:
             return []
         stop = stopwords()
-        words = dict.fromkeys(
-            w for w in self._analyzer.words(normalise(query)) if w not in stop and _CJK_RUN.fullmatch(w))
-        salience = self._analyzer.salience
-        told = sorted((w for w in words if salience(w) > COMMON_SALIENCE), key=lambda w: -salience(w))
-        return [w for w in told if not (self._has("c" + w, d) if len(w) == 1 else self._word_covered(w, d) == 1.0)]
+        words = {w for w in self._analyzer.words(normalise(query)) if w not in stop and _CJK_RUN.fullmatch(w)}
+        salience = {w: self._analyzer.salience(w) for w in words}
+        told = sorted((w for w in words if salience[w] > COMMON_SALIENCE), key=lambda w: (-salience[w], w))
+        return [w for w in told if self._word_covered(w, d) < 1.0]
 
     def question_keys(self, text: str, solid: set[str] | None = None) -> dict[str, float]:
         """Keys of a normalised question, with 词林 synonyms for words the catalog lacks
