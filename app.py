@@ -257,12 +257,14 @@ async def _kb_unanswered(settings: Settings, days: float, limit: int, as_json: b
             print(f"marked {marked} record(s) of {len(done)} question(s) handled")
             return 0 if marked else 1
         gaps = await open_gaps(engine, time.time() - days * 86400 if days > 0 else None, limit)
-        found = await _search_index(settings, engine) if gaps else None
+        if not gaps:
+            if not as_json:
+                print("no unanswered questions" + (f" in the last {days:g} days" if days > 0 else ""))
+            return 0
+        catalog, index = await _search_index(settings, engine)
     finally:
         await engine.dispose()
     for g in gaps:
-        assert found is not None
-        catalog, index = found
         record = described(g, catalog, index)
         if as_json:
             print(json.dumps(record, ensure_ascii=False))
@@ -276,8 +278,6 @@ async def _kb_unanswered(settings: Settings, days: float, limit: int, as_json: b
         answer = record["now_answer"]
         if answer and (g.chosen is None or answer == g.chosen):  # an item, alias or synonym added since
             print(f"{'':8}answered now: {catalog.name_of(answer)}")
-    if not gaps and not as_json:
-        print("no unanswered questions" + (f" in the last {days:g} days" if days > 0 else ""))
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import gc
 import logging
 from dataclasses import dataclass
@@ -30,9 +31,6 @@ log = logging.getLogger("banshi.catalog")
 class Snapshot:
     catalog: Catalog
     index: SearchIndex
-
-
-_libc: ctypes.CDLL | bool | None = None  # loaded on first use; False where there is none
 
 
 def settle_heap() -> None:
@@ -55,15 +53,19 @@ def settle_heap() -> None:
 
 def _trim() -> None:
     """glibc's malloc_trim(0), where there is one (musl and macOS return memory themselves)."""
-    global _libc
-    if _libc is None:
-        try:
-            _libc = ctypes.CDLL("libc.so.6")
-            _libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        except (OSError, AttributeError):
-            _libc = False
-    if _libc:
-        _libc.malloc_trim(0)
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 

@@ -389,6 +389,12 @@ def fit_thresholds(probs: list[Prob], max_wrong: float) -> dict[str, float]:
     return {"answer": best[1], "options": low[1], "floor": round(floor - 1e-4, 4), "window": WINDOW}
 
 
+def offers(q: Prob, t: dict[str, float]) -> bool:
+    """Whether search would offer options for q below the answer threshold (knowledge.search
+    SearchIndex._decide): confidence over the options threshold, first hit over the floor."""
+    return q.conf >= t["options"] and q.first >= t.get("floor", 0.0)
+
+
 def evaluate(probs: list[Prob], t: dict[str, float]) -> dict[str, float]:
     """top-1, wrong and out-of-scope caught as devscore counts them; and of the questions
     told "none", in-scope ones whose item would have been offered (over in-scope questions:
@@ -399,7 +405,7 @@ def evaluate(probs: list[Prob], t: dict[str, float]) -> dict[str, float]:
     top1 = sum(1 for q in answered if q.expect and q.top == q.expect)
     wrong = sum(1 for q in answered if q.top != q.expect)
     caught = sum(1 for q in probs if q.expect is None and (q.conf < t["answer"] or q.top is None))
-    none = [q for q in probs if q.conf < t["answer"] and (q.conf < t["options"] or q.first < t.get("floor", 0.0))]
+    none = [q for q in probs if q.conf < t["answer"] and not offers(q, t)]
     lost = sum(1 for q in none if q.offered)
     told = sum(1 for q in none if q.expect is None)
     return {"top1": top1 / max(1, inscope), "wrong": wrong / n, "oos": caught / max(1, n - inscope),
@@ -534,8 +540,7 @@ def main() -> int:
             test = [i for i in range(len(r)) if fold[i] == k]
             for i, p in zip(test, probs_of(test, models), strict=True):
                 ti = t[names[i]]
-                offers = p.conf >= ti["options"] and p.first >= ti["floor"]
-                level = 1.0 if p.conf >= ti["answer"] else 0.5 if offers else 0.0
+                level = 1.0 if p.conf >= ti["answer"] else 0.5 if offers(p, ti) else 0.0
                 held[i] = p._replace(conf=level)  # answered, options or none: see HELD
         for name in DATASETS:
             res = evaluate([p for p, m in zip(held, names, strict=True) if m == name], HELD)

@@ -91,6 +91,9 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
     result = await index.asearch(text, k=5)
     if result.decision == "answer" and result.answer and catalog.name_of(result.answer):
         return await present(result.answer, state, catalog, t, config, aspect)
+    # what staff read if this turns out a gap: cut alike whether it is recorded now (nothing
+    # fitted) or later, from the options' "none of these" or an item picked among them
+    asked = mask(text)[:UNANSWERED_CHARS]
     hits = [h for h in (result.options or result.results) if catalog.name_of(h.code)][:OPTIONS]
     if result.decision == "options" and hits:
         state.pending = None
@@ -100,12 +103,11 @@ async def ask(turn: Turn, state: Conversation, catalog: Catalog, index: Any, t: 
             choices.append((display_name(thing, state.lang), f"{'bundle' if h.code in catalog.bundles else 'item'}:{h.code}"))
         # Options are offered for questions the catalog may lack too: "none of these" is a gap
         # for staff to fill (recorded with the question) and a person for the citizen.
-        choices.append((t("options_none"), NONE_OF_THESE + mask(text)[:UNANSWERED_CHARS]))
+        choices.append((t("options_none"), NONE_OF_THESE + asked))
         return [offer(state, t("options_prompt"), choices)]
     if tibetan:  # no Tibetan name matched: most likely a greeting, answered as before
         turn.label = "language"
         return switch_language(text, state, t)
-    # cut as the options' "none of these" cuts it: one question, one text in the staff's list
-    await journal.record_unanswered(turn.inbound.user.key, mask(text)[:UNANSWERED_CHARS], turn.now)
+    await journal.record_unanswered(turn.inbound.user.key, asked, turn.now)
     turn.label = "ask_item:none"
     return [Text(t("none_answer")), Text(t("none_tips", hotline=config.hotline))]
