@@ -5,7 +5,7 @@ usage: .venv/bin/python bench/calibrate.py [--max-wrong 0.02] [--dry-run] [--cv-
 For each catalog shape (profile "rich": items with summaries and FAQs, "names": names
 only), it fits on that shape's dev set the weights of the rerank signals that put the
 expected code first most often, then the near-neighbour tie-break
-(knowledge.search.near_pick: the second hit goes first when its name is like the first's, it
+(knowledge.decision.near_pick: the second hit goes first when its name is like the first's, it
 scores within a fitted gap and more of the words that tell the two names apart are its own;
 kept only where it gains). Per shape, a confidence model ("the first hit is right",
 logistic, standardised features) is then fitted on both dev sets pooled, the shape's own
@@ -60,11 +60,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.search_quality import DATASETS  # noqa: E402  (one list of dev sets for every bench)
 from knowledge.catalog import Catalog  # noqa: E402
-from knowledge.formats import read_catalog_files  # noqa: E402
-from knowledge.search import (  # noqa: E402
+from knowledge.decision import (  # noqa: E402
     THRESHOLDS,
     TIE,
-    SearchIndex,
     confidence_features,
     near_pick,
     option_count,
@@ -72,6 +70,8 @@ from knowledge.search import (  # noqa: E402
     semantic_features,
     semantic_relative,
 )
+from knowledge.formats import read_catalog_files  # noqa: E402
+from knowledge.search import SearchIndex  # noqa: E402
 from knowledge.semantic import SemanticStage, VectorCache, load_encoder, question_text  # noqa: E402
 from knowledge.text import normalise  # noqa: E402
 
@@ -79,7 +79,7 @@ Cand = tuple[str, float, float, float, float, float]  # code, coverage, name mat
 Pairs = dict[tuple[str, str], tuple[float, float, bool]]  # (first, other) -> SearchIndex.near_pair
 # expected, candidates, matched docs, unknown, length, near pairs, what of the question each candidate lacks
 Row = tuple[str | None, list[Cand], int, float, int, Pairs, dict[str, float]]
-Near = dict[str, float] | None  # the near-neighbour tie-break rule (knowledge.search.near_pick), None: off
+Near = dict[str, float] | None  # the near-neighbour tie-break rule (knowledge.decision.near_pick), None: off
 Weights = tuple[float, float, float, float]  # coverage, name match, fuzzy, bundle cue
 Ranked = list[tuple[str | None, list[tuple[float, str]], list[float]]]  # + confidence features
 
@@ -94,7 +94,7 @@ class Prob(NamedTuple):
     first: float  # the first hit's score
 
 
-WINDOW = 0.1  # options are the hits this close to the first (knowledge.search.option_count)
+WINDOW = 0.1  # options are the hits this close to the first (knowledge.decision.option_count)
 HELD = {"answer": 0.75, "options": 0.25}  # thresholds of held-out levels (1 answer, 0.5 options, 0 none)
 FOLDS, SEEDS = 5, (0, 1, 2)
 OOS_WEIGHT = 5.0
@@ -390,8 +390,8 @@ def fit_thresholds(probs: list[Prob], max_wrong: float) -> dict[str, float]:
 
 
 def offers(q: Prob, t: dict[str, float]) -> bool:
-    """Whether search would offer options for q below the answer threshold (knowledge.search
-    SearchIndex._decide): confidence over the options threshold, first hit over the floor."""
+    """Whether search would offer options for q below the answer threshold (knowledge.decision
+    .decide): confidence over the options threshold, first hit over the floor."""
     return q.conf >= t["options"] and q.first >= t.get("floor", 0.0)
 
 
@@ -444,7 +444,7 @@ def main() -> int:
                     help="lexical confidence from which the semantic stage is skipped")
     ap.add_argument("--sem-features", default="2,3",
                     help="semantic features the second model uses: 0 first hit changed by the rerank, "
-                    "then knowledge.search.semantic_features (1 relative similarity, 2 its lead, "
+                    "then knowledge.decision.semantic_features (1 relative similarity, 2 its lead, "
                     "3 most alike, 4 below the most alike, 5 similarity, 6 peakedness)")
     ap.add_argument("--question-chars", type=int, default=None, help="embed at most this much of a question")
     ap.add_argument("--semantic-profiles", default="names", help="catalog shapes that get the semantic stage")

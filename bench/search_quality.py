@@ -22,8 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from knowledge.decision import option_count  # noqa: E402
 from knowledge.formats import read_catalog_files  # noqa: E402
-from knowledge.search import SearchIndex, option_count  # noqa: E402
+from knowledge.search import SearchIndex  # noqa: E402
 
 KB = ROOT.parent / "shared" / "kb"
 DATASETS = {

@@ -21,7 +21,7 @@ from intents.nlu import has_tibetan
 from intents.replies import ASPECTS, T, chinese_only, display_name, first_sentence, item_menu, offer
 from intents.smalltalk import switch_language
 from knowledge.catalog import Catalog
-from knowledge.search import OPTIONS
+from knowledge.decision import OPTIONS
 
 router = Router("ask_item")
 # characters of a question kept with its "none of these" option, recorded as unanswered if tapped

@@ -13,13 +13,10 @@ import numpy as np
 import pytest
 
 from knowledge.catalog import Catalog, Faq, Item, Synonym
-from knowledge.formats import read_catalog_files
-from knowledge.search import (
+from knowledge.decision import (
     CONFIDENCE_FEATURES,
     DEFAULT_PROFILE,
-    SEARCHED_CHARS,
     SEMANTIC_FEATURES,
-    SearchIndex,
     SearchResult,
     confidence_features,
     load_thresholds,
@@ -27,6 +24,8 @@ from knowledge.search import (
     semantic_features,
     semantic_relative,
 )
+from knowledge.formats import read_catalog_files
+from knowledge.search import SEARCHED_CHARS, SearchIndex
 from knowledge.semantic import (
     QUESTION_CHARS,
     SemanticStage,
