@@ -16,9 +16,7 @@ import asyncio
 import functools
 import math
 import re
-from array import array
-from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -42,11 +40,18 @@ from knowledge.decision import (
     semantic_features,
     semantic_relative,
 )
+from knowledge.documents import (
+    NAMED,
+    DocumentAnalyser,
+    Synonyms,
+    catalog_words,
+    documents,
+)
+from knowledge.postings import Postings, PostingsBuilder
 from knowledge.semantic import Encoder, SemanticStage
 from knowledge.text import (
     Analyzer,
     asks_for_bundle,
-    builtin_synonyms,
     char_keys,
     char_pinyin,
     cilin_groups,
@@ -62,14 +67,7 @@ RERANK = 16  # candidates that get the fine signals
 # Characters of a question searched: the longest dev questions have about 80; a pasted page
 # of 20,000 would hold the event loop for a tenth of a second or more, and adds no clue.
 SEARCHED_CHARS = 500
-# name_bo: the Tibetan name, where staff gave one (a Tibetan question can only match it)
-FIELD_WEIGHT = {"name": 1.0, "name_bo": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
-NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-matched
-EXPANDED = 0.85  # a synonym's variant counts a little less than the catalog's own words
-NAMED = FIELD_WEIGHT["alias"] * EXPANDED - 1e-3  # postings at least this heavy come from names
 THESAURUS = 0.45  # a 词林 synonym of a question word counts less again
-COMMON_MIN = 200  # character/syllable keys in more documents than this are not looked up
-UNKNOWN_KINDS = frozenset("bwvlu")  # unknown words of these kinds lower the coverage
 TIE_BIAS = 1e-12  # per place in the fixed document order (SearchIndex._tie)
 # A short-list row: document, question coverage, coverage by names and aliases only, fuzzy
 # match of the name, bundle cue (+1 a bundle asked for as one, -1 a bundle asked without a
@@ -93,27 +91,6 @@ class _Doc:
 # Held-out, a cut at 0.55 lost names-profile top-1 (0.54 -> 0.50); no cut (plain salience)
 # kept reference top-1 but let one more out-of-scope question through.
 COMMON_SALIENCE = 0.45
-
-
-def _field_texts(
-    an: Analyzer, synonyms: _Synonyms, fname: str, raw_text: str
-) -> list[tuple[str, float, dict[str, float]]]:
-    """A field's text and its synonym variants, each with its weight and keys; a name's
-    variants are whole names (居民身份证换领 → 身份证换领) so they can be matched as names."""
-    text = normalise(raw_text)
-    if not text:
-        return []
-    fw = FIELD_WEIGHT[fname]
-    out = [(text, fw, an.keys(text))]
-    for term, variants in synonyms.found(text):
-        for v in variants:
-            vk = an.cached_keys(v)
-            if fname == "name" and len(out) < NAME_FORMS:
-                named = text.replace(term, v)
-                out.append((named, fw * EXPANDED, {**an.phrase_keys(named, whole=False), **vk}))
-            else:
-                out.append((v, fw * EXPANDED, vk))
-    return out
 
 
 def _own_share(units: Mapping[str, float], other: Mapping[str, float], keys: Mapping[str, float]) -> float:
@@ -156,24 +133,6 @@ def _semantic_stage(
     return SemanticStage.for_catalog(encoder, catalog, cache_dir, background)
 
 
-class _Synonyms:
-    """Term/variant pairs found in a text by first character, without testing every pair."""
-
-    def __init__(self, pairs: Iterable[tuple[str, tuple[str, ...]]]) -> None:
-        self.by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for term, variants in pairs:
-            if term:
-                self.by_first.setdefault(term[0], []).append((term, variants))
-
-    def found(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
-        out = []
-        for ch in dict.fromkeys(text):  # in text order: variants must not depend on hashing
-            for term, variants in self.by_first.get(ch, ()):
-                if term in text:
-                    out.append((term, variants))
-        return out
-
-
 class SearchIndex:
     """A read-only search index over one catalog revision; safe to share between threads."""
 
@@ -187,24 +146,8 @@ class SearchIndex:
         self._names: tuple[str, ...] = ()
         self._kinds: tuple[Literal["item", "bundle"], ...] = ()
         self._forms: tuple[tuple[str, ...], ...] = ()
-        self._tid: dict[str, int] = {}
-        self._idf = np.zeros(0, np.float32)
-        self._offsets = np.zeros(1, np.int64)
-        # the same as plain arrays: a query reads a few hundred single values, which numpy
-        # scalars make several times slower (and Python lists would take 5 times the memory)
-        self._starts = array("q", [0])
-        self._idfs = array("d")
-        # Postings in key order: each one's document (the narrowest integer type that holds the
-        # catalog's: two bytes at 30,000) and the code of its weight, which is its field's
-        # (a handful of values): a third of the memory of int32 and float32, and no slower to
-        # read (in-process A/B at 30,000 items, 8 rounds: p50 1.31 -> 1.25 ms, p99 2.75 -> 2.59).
-        self._post_doc = np.zeros(0, np.int32)
-        self._post_code = np.zeros(0, np.uint8)
-        self._weights = np.zeros(0, np.float32)  # weight of each code
-        self._post_docs = memoryview(self._post_doc)  # the same, read as plain ints
+        self._postings = Postings()
         self._analyzer: Analyzer | None = None
-        self._unknown_idf = 1.0
-        self._common = self._common_pair = 1
         self._semantic: SemanticStage | None = None
         self._code_at: dict[str, int] | None = None  # code -> document number, made when first needed
         # A tiny per-document bias by a fixed order (shorter name, then code), so documents that
@@ -236,88 +179,24 @@ class SearchIndex:
         sizes = {len(self.params.get(k) or ()) for k in ("mean", "scale")}
         if coef and (len(coef) != CONFIDENCE_FEATURES + 1 or sizes != {CONFIDENCE_FEATURES}):
             self.params = DEFAULT_PROFILE  # thresholds.json from another version: refit it
-        staff = [(s.term, s.variants) for s in catalog.synonyms]
-        staff += [(v, (s.term,)) for s in catalog.synonyms for v in s.variants]
-        synonyms = _Synonyms([*builtin_synonyms(), *staff])
-        words: list[str] = [t for t, _ in staff]
-        for it in catalog.items.values():
-            words += [it.name, *it.aliases]
-        for b in catalog.bundles.values():
-            words += [b.name, *b.aliases]
-        self._analyzer = an = Analyzer(words, cache_dir)
-
-        raw: list[tuple[str, str, Literal["item", "bundle"], list[tuple[str, str]]]] = []
-        for it in catalog.items.values():
-            fields = [("name", it.name), ("name_bo", it.name_bo or ""), *(("alias", a) for a in it.aliases)]
-            fields += [("faq", f.q) for f in it.faq] + [("summary", it.summary)]
-            fields.append(("department", it.department))
-            raw.append((it.code, it.name, "item", fields))
-        for b in catalog.bundles.values():
-            fields = [("name", b.name), ("name_bo", b.name_bo or ""), *(("alias", a) for a in b.aliases),
-                      ("summary", b.summary)]
-            raw.append((b.code, b.name, "bundle", fields))
-
-        tids: dict[str, int] = {}
-        weight_code: dict[float, int] = {}  # field weights, each also times EXPANDED: a dozen, one byte
-        p_tid, p_code, counts = array("i"), array("B"), array("i")
+        self._analyzer = an = Analyzer(catalog_words(catalog), cache_dir)
+        docs = documents(catalog)
+        analyser = DocumentAnalyser(an, Synonyms.of(catalog))
+        builder = PostingsBuilder(NAMED)
         doc_forms: list[tuple[str, ...]] = []
-        seen: dict[tuple[str, str], list[tuple[str, float, dict[str, float]]]] = {}
-        for _code, _name, _kind, fields in raw:
-            texts: list[tuple[str, float, dict[str, float]]] = []
-            forms: list[str] = []
-            for fname, text in fields:
-                if not text:
-                    continue
-                if fname == "department":  # few departments, many items: analyse each once
-                    found = seen.get((fname, text))
-                    if found is None:
-                        found = seen[(fname, text)] = _field_texts(an, synonyms, fname, text)
-                else:
-                    found = _field_texts(an, synonyms, fname, text)
-                texts += found
-                if fname == "name":
-                    forms += [t for t, _, _ in found[:NAME_FORMS]]
-                elif fname == "alias":
-                    forms[1:1] = [t for t, _, _ in found[:1]]
-            keys: dict[str, int] = {}  # key -> code of its weight
-            for _, w, tk in sorted(texts, key=lambda x: x[1]):  # lowest first: best weight wins
-                keys.update(dict.fromkeys(tk, weight_code.setdefault(w, len(weight_code))))
-            new = [k for k in keys if k not in tids]
-            if new:
-                tids.update(zip(new, range(len(tids), len(tids) + len(new)), strict=True))
-            p_tid.extend(map(tids.__getitem__, keys))
-            p_code.extend(keys.values())
-            counts.append(len(keys))
-            doc_forms.append(tuple(forms[:NAME_FORMS]))
-        self._tid = tids
-        self._weights = np.array(list(weight_code), dtype=np.float32)  # codes were given in this order
-        # document-major lists to key-major postings, one array at a time (peak memory)
-        tid_arr = np.frombuffer(p_tid, dtype=np.int32)
-        order = np.argsort(tid_arr, kind="stable")
-        self._post_code = np.frombuffer(p_code, dtype=np.uint8)[order]
-        del p_code
-        doc_type = np.min_scalar_type(max(len(raw) - 1, 0))
-        doc_of = np.repeat(np.arange(len(raw), dtype=doc_type), np.frombuffer(counts, dtype=np.int32))
-        self._post_doc = doc_of[order]
-        self._post_docs = memoryview(self._post_doc)
-        del doc_of, order
-        df = np.bincount(tid_arr, minlength=len(tids))
-        self._offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        n = max(len(raw), 1)
-        self._idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        self._starts = array("q", self._offsets.tobytes())
-        self._idfs = array("d", self._idf.astype(np.float64).tobytes())
-        self._unknown_idf = 0.6 * math.log(1.0 + n)
-        self._common = max(COMMON_MIN, n // 20)
-        self._common_pair = max(5 * COMMON_MIN, n // 8)
+        for doc in docs:
+            texts, forms = analyser.analyse(doc)
+            builder.add(texts)
+            doc_forms.append(forms)
+        self._postings = builder.finish()
         an.forget_phrases()
-        self._codes = tuple(r[0] for r in raw)
-        self._names = tuple(r[1] for r in raw)
-        self._kinds = tuple(r[2] for r in raw)
+        self._codes = tuple(d.code for d in docs)
+        self._names = tuple(d.name for d in docs)
+        self._kinds = tuple(d.kind for d in docs)
         self._forms = tuple(doc_forms)
-        fixed = sorted(range(len(raw)), key=lambda d: (len(self._names[d]), self._codes[d]))
-        self._tie = np.zeros(len(raw))
-        self._tie[fixed] = np.arange(len(raw), 0, -1) * TIE_BIAS
+        fixed = sorted(range(len(docs)), key=lambda d: (len(self._names[d]), self._codes[d]))
+        self._tie = np.zeros(len(docs))
+        self._tie[fixed] = np.arange(len(docs), 0, -1) * TIE_BIAS
         self._semantic = _semantic_stage(catalog, self.params, semantic, cache_dir, semantic_background)
         return self
 
@@ -327,27 +206,17 @@ class SearchIndex:
     def _doc(self, d: int) -> _Doc:
         return _Doc(self._codes[d], self._names[d], self._kinds[d], self._forms[d], d)
 
-    def _has(self, key: str, d: int) -> bool:
-        """Whether document d has `key`: a key's postings are in document order, so one
-        binary search tells (on a memoryview: plain ints, no numpy scalars)."""
-        t = self._tid.get(key)
-        if t is None:
-            return False
-        a, b = self._starts[t], self._starts[t + 1]
-        j = bisect_left(self._post_docs, d, a, b)
-        return j < b and self._post_docs[j] == d
-
     def _word_covered(self, w: str, d: int) -> float:
         """How much of a question word document d has: all of it when it has the word or its
         sound (身分证 mistyped, the hit has 身份证), else the share of its character pairs it has,
         each by characters or sound (危险品 and 危险货物 share one pair of two); a one-character
         word, when it has the character."""
         if len(w) == 1:
-            return float(self._has("c" + w, d))
-        if self._has("w" + w, d) or self._has("v" + word_pinyin(w), d):
+            return float(self._postings.has("c" + w, d))
+        if self._postings.has("w" + w, d) or self._postings.has("v" + word_pinyin(w), d):
             return 1.0
         pairs = _name_pairs(w)
-        return sum(self._has(pair, d) or self._has(sound, d) for sound, pair in pairs) / max(1, len(pairs))
+        return sum(self._postings.has(pair, d) or self._postings.has(sound, d) for sound, pair in pairs) / max(1, len(pairs))
 
     def unexplained(self, keys: Mapping[str, float], d: int) -> float:
         """Share of the question's telling words that document d (the first hit) has nowhere,
@@ -400,14 +269,14 @@ class SearchIndex:
         groups = cilin_groups()
         if groups:
             for w in [k[1:] for k in keys if k[0] == "w"]:
-                if "w" + w in self._tid or w not in groups:
+                if "w" + w in self._postings or w not in groups:
                     continue
                 for group in groups[w]:
                     for m in group:
                         if len(m) < 2 and len(w) > 1:
                             continue  # a single character stands for too much
                         key = ("w" if len(m) > 1 else "c") + m
-                        if m != w and key in self._tid and key not in keys:
+                        if m != w and key in self._postings and key not in keys:
                             keys[key] = THESAURUS
         return keys
 
@@ -424,9 +293,9 @@ class SearchIndex:
         `solid` pair (inside a word jieba knows, or joining two): there the sound is chance,
         as 营业执照's 业执 sounding like 企业职工's 业职."""
         for key, qw in list(keys.items()):
-            if key[0] in "bw" and key not in self._tid and not (key[0] == "b" and key[1:] in solid):
+            if key[0] in "bw" and key not in self._postings and not (key[0] == "b" and key[1:] in solid):
                 sound = ("p" if key[0] == "b" else "v") + word_pinyin(key[1:])
-                if sound in self._tid:
+                if sound in self._postings:
                     keys[sound] = max(qw, keys.get(sound, 0.0))
                     keys[key] = 0.0  # a typo, not an unknown word: not held against the question
 
@@ -542,7 +411,7 @@ class SearchIndex:
         if not text or not self._codes:
             return text, {}, [], 0, 1.0
         keys = self.lookup_keys(text)
-        found = self._accumulate(keys)
+        found = self._postings.accumulate(keys)
         if found is None:
             return text, keys, [], 0, 1.0
         acc, named, potential, unknown = found
@@ -565,44 +434,6 @@ class SearchIndex:
             rows.append((doc, min(1.0, float(acc[d]) / potential), name_cov, fz, kind))
         return text, keys, rows, matched, unknown
 
-    def _accumulate(self, keys: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, float, float] | None:
-        """(matched weight of every document, the part of it from names and aliases, the
-        question's whole weight, share of it in words the catalog lacks), or None when
-        nothing matches."""
-        potential = unknown = 0.0
-        tid, starts, idfs = self._tid, self._starts, self._idfs
-        common, common_pair, unknown_idf = self._common, self._common_pair, self._unknown_idf
-        spans: list[tuple[int, int]] = []
-        scales: list[float] = []
-        for key, qw in keys.items():
-            t = tid.get(key)
-            if t is None:
-                if key[0] in UNKNOWN_KINDS and qw >= 0.5:  # rescued typos have qw 0
-                    potential += qw * unknown_idf
-                    unknown += qw * unknown_idf
-                continue
-            a, b = starts[t], starts[t + 1]
-            if b - a > (common if key[0] == "c" else common_pair):
-                continue  # in thousands of names (证, 登记): hardly tells them apart, and slow
-            idf = idfs[t]
-            potential += qw * idf
-            spans.append((a, b))
-            scales.append(qw * idf)
-        if not spans or potential <= 0:
-            return None
-        # all postings at once: a key's posting weights times its question weight and idf
-        post_doc, post_code = self._post_doc, self._post_code
-        all_ids = np.concatenate([post_doc[a:b] for a, b in spans])
-        all_fw = self._weights[np.concatenate([post_code[a:b] for a, b in spans])]
-        scale = np.repeat(np.array(scales, dtype=np.float32), [b - a for a, b in spans])
-        all_ws = all_fw * scale
-        acc = np.bincount(all_ids, weights=all_ws, minlength=len(self._codes))
-        # the part of it matched by names and aliases (and their variants), not FAQ or summary;
-        # the other postings would only add zeros
-        by_name = all_fw >= NAMED
-        named = np.bincount(all_ids[by_name], weights=all_ws[by_name], minlength=len(self._codes))
-        return acc, named, potential, unknown / potential
-
     def near_pair(self, first: _Doc, other: _Doc, keys: Mapping[str, float]) -> tuple[float, float, bool]:
         """(how alike the two names are, how much more of its own words `other` has in the
         question than `first` has of its own, whether they are of one kind), for near_pick:
@@ -620,8 +451,7 @@ class SearchIndex:
         for run in _CJK_RUN.findall(form):
             char_keys(units, run)
         for k in units:
-            t = self._tid.get(k)
-            units[k] = float(self._idfs[t]) if t is not None else 1.0
+            units[k] = self._postings.key_idf(k)
         return units
 
     def name_covered(self, doc: _Doc, keys: Mapping[str, float]) -> float:
@@ -633,8 +463,7 @@ class SearchIndex:
     def _form_covered(self, form: str, keys: Mapping[str, float]) -> float:
         total = got = 0.0
         for sound, pair in _name_pairs(form):
-            t = self._tid.get(sound)
-            idf = float(self._idf[t]) if t is not None else 1.0
+            idf = self._postings.key_idf(sound)
             total += idf
             if sound in keys or pair in keys:
                 got += idf

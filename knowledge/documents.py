@@ -1,0 +1,139 @@
+"""What search indexes of an item or bundle: its fields, their weights, synonym variants.
+
+A document is an item or a bundle seen as weighted texts: names and aliases count most,
+FAQ questions and summaries less, the department least. Staff synonyms (and the built-in
+ones) add variants of a text at index time, a little lighter than the catalog's own words,
+so a question in citizens' words finds the official name without any work per query.
+Other fields of a service guide (conditions, FAQ answers, materials, situations) are left
+out: indexed at 0.2-0.3 they lowered held-out rank-1 and top-1 on both dev sets (measured
+2026-12-07), as their words are shared by many items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from knowledge.catalog import Catalog
+from knowledge.text import Analyzer, builtin_synonyms, normalise
+
+# name_bo: the Tibetan name, where staff gave one (a Tibetan question can only match it)
+FIELD_WEIGHT = {"name": 1.0, "name_bo": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
+NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-matched
+EXPANDED = 0.85  # a synonym's variant counts a little less than the catalog's own words
+NAMED = FIELD_WEIGHT["alias"] * EXPANDED - 1e-3  # postings at least this heavy come from names
+
+Kind = Literal["item", "bundle"]
+Keys = dict[str, float]
+
+
+@dataclass(frozen=True)
+class Document:
+    """An item or bundle as search sees it, before analysis."""
+
+    code: str
+    name: str
+    kind: Kind
+    fields: tuple[tuple[str, str], ...]  # (field name, raw text)
+
+
+def documents(catalog: Catalog) -> list[Document]:
+    """Every item, then every bundle, with the fields search indexes."""
+    out = []
+    for it in catalog.items.values():
+        fields = [("name", it.name), ("name_bo", it.name_bo or ""), *(("alias", a) for a in it.aliases)]
+        fields += [("faq", f.q) for f in it.faq] + [("summary", it.summary), ("department", it.department)]
+        out.append(Document(it.code, it.name, "item", tuple(fields)))
+    for b in catalog.bundles.values():
+        fields = [("name", b.name), ("name_bo", b.name_bo or ""), *(("alias", a) for a in b.aliases),
+                  ("summary", b.summary)]
+        out.append(Document(b.code, b.name, "bundle", tuple(fields)))
+    return out
+
+
+class Synonyms:
+    """Term/variant pairs found in a text by first character, without testing every pair."""
+
+    def __init__(self, pairs: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+        self.by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for term, variants in pairs:
+            if term:
+                self.by_first.setdefault(term[0], []).append((term, variants))
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> Synonyms:
+        """The built-in synonyms and the catalog's staff synonyms, both ways round."""
+        return cls([*builtin_synonyms(), *staff_synonyms(catalog)])
+
+    def found(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        out = []
+        for ch in dict.fromkeys(text):  # in text order: variants must not depend on hashing
+            for term, variants in self.by_first.get(ch, ()):
+                if term in text:
+                    out.append((term, variants))
+        return out
+
+
+def staff_synonyms(catalog: Catalog) -> list[tuple[str, tuple[str, ...]]]:
+    """Staff synonyms as (term, variants), and each variant as a term for the catalog's term."""
+    staff = [(s.term, s.variants) for s in catalog.synonyms]
+    return staff + [(v, (s.term,)) for s in catalog.synonyms for v in s.variants]
+
+
+def catalog_words(catalog: Catalog) -> list[str]:
+    """Words jieba must keep whole: names, aliases and staff terms."""
+    words: list[str] = [t for t, _ in staff_synonyms(catalog)]
+    for it in catalog.items.values():
+        words += [it.name, *it.aliases]
+    for b in catalog.bundles.values():
+        words += [b.name, *b.aliases]
+    return words
+
+
+def field_texts(an: Analyzer, synonyms: Synonyms, fname: str, raw_text: str) -> list[tuple[str, float, Keys]]:
+    """A field's text and its synonym variants, each with its weight and keys; a name's
+    variants are whole names (居民身份证换领 → 身份证换领) so they can be matched as names."""
+    text = normalise(raw_text)
+    if not text:
+        return []
+    fw = FIELD_WEIGHT[fname]
+    out = [(text, fw, an.keys(text))]
+    for term, variants in synonyms.found(text):
+        for v in variants:
+            vk = an.cached_keys(v)
+            if fname == "name" and len(out) < NAME_FORMS:
+                named = text.replace(term, v)
+                out.append((named, fw * EXPANDED, {**an.phrase_keys(named, whole=False), **vk}))
+            else:
+                out.append((v, fw * EXPANDED, vk))
+    return out
+
+
+class DocumentAnalyser:
+    """Analyses documents' fields into weighted keys and the forms of their names."""
+
+    def __init__(self, an: Analyzer, synonyms: Synonyms) -> None:
+        self._an, self._synonyms = an, synonyms
+        self._departments: dict[str, list[tuple[str, float, Keys]]] = {}
+
+    def analyse(self, doc: Document) -> tuple[list[tuple[float, Keys]], tuple[str, ...]]:
+        """(field weight, keys) of each text of the document and its synonym variants, and
+        the forms of its name that get the fuzzy match (name, first alias, name variants)."""
+        texts: list[tuple[float, Keys]] = []
+        forms: list[str] = []
+        for fname, text in doc.fields:
+            if not text:
+                continue
+            if fname == "department":  # few departments, many items: analyse each once
+                found = self._departments.get(text)
+                if found is None:
+                    found = self._departments[text] = field_texts(self._an, self._synonyms, fname, text)
+            else:
+                found = field_texts(self._an, self._synonyms, fname, text)
+            texts += [(w, keys) for _, w, keys in found]
+            if fname == "name":
+                forms += [t for t, _, _ in found[:NAME_FORMS]]
+            elif fname == "alias":
+                forms[1:1] = [t for t, _, _ in found[:1]]
+        return texts, tuple(forms[:NAME_FORMS])
