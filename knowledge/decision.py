@@ -55,7 +55,7 @@ class SearchResult:
     semantic: bool = False  # the semantic stage reranked and judged this result
 
 
-CONFIDENCE_FEATURES = 20
+CONFIDENCE_FEATURES = 21
 
 
 def confidence_features(
@@ -65,13 +65,15 @@ def confidence_features(
     length: int,
     alike: float = 0.0,
     unexplained: float = 0.0,
+    lacks_single: float = 0.0,
 ) -> list[float]:
     """What tells a sure first hit from a guess: its score and lead (also relative to the part
     of the question the catalog knows, as long questions carry many words no name has), how
     much of its name and of the question it covers, how crowded the top is, the question's
     length, how much of the question the catalog has never seen, how alike the first two
-    names are (`alike`: near neighbours such as 户口迁入/迁出 登记 need a wider lead), and the
-    share of the question's telling words the first hit lacks (SearchIndex.unexplained)."""
+    names are (`alike`: near neighbours such as 户口迁入/迁出 登记 need a wider lead), the
+    share of the question's telling words the first hit lacks (SearchIndex.unexplained), and
+    whether it lacks one of the question's one-character words (SearchIndex.lacks_single)."""
     s1, _, c1, n1, f1, d1 = scored[0]
     s2, _, _, n2, f2, d2 = scored[1] if len(scored) > 1 else (0.0, None, 0.0, 0.0, 0.0, 0.0)
     s3 = scored[2][0] if len(scored) > 2 else 0.0
@@ -81,7 +83,7 @@ def confidence_features(
     return [
         s1, s1 - s2, (s1 - s2) / max(s1, 1e-6), c1, n1, f1, math.log1p(matched) / 10.0, unknown,
         n1 - n2, f1 - f2, s1 / known, (s1 - s2) / known, size, s2 - s3, crowd, d1, d1 - d2,
-        alike, alike * (s1 - s2), unexplained,
+        alike, alike * (s1 - s2), unexplained, lacks_single,
     ]
 
 

@@ -254,6 +254,23 @@ def test_a_profile_can_weigh_one_character_words_as_words() -> None:
     assert score(single, "A") > score(plain, "A") and score(single, "B") < score(plain, "B")
 
 
+def test_a_first_hit_lacking_a_one_character_word_is_told_to_the_model() -> None:
+    """营业执照弄丢了: a names-only catalog's first hit may have every longer word and still
+    not 丢; for such catalogs (single_word) the confidence model learns what that means."""
+    catalog = small(Item(code="A", name="营业执照遗失补领"), Item(code="B", name="营业执照变更登记"))
+    single = SearchIndex.build(catalog, thresholds={"names": {**DEFAULT_PROFILE, "single_word": 0.8}})
+    plain = SearchIndex.build(catalog, thresholds={"names": DEFAULT_PROFILE})
+    a, b = single._codes.index("A"), single._codes.index("B")
+    keys = single.lookup_keys(normalise("营业执照补"))
+    assert single.lacks_single(keys, a) == 0.0  # A has 补
+    assert single.lacks_single(keys, b) == 1.0
+    assert single.lacks_single(single.lookup_keys(normalise("营业执照")), b) == 0.0  # no such word asked
+    assert plain.lacks_single(plain.lookup_keys(normalise("营业执照补")), b) == 0.0  # characters, not words
+    # it reaches the model as the last feature, for whichever hit comes first
+    _, rows, _, _, lacks = single.candidates("营业执照补")
+    assert dict(zip([r[0].code for r in rows], lacks, strict=True))["B"] == (0.0, 1.0)
+
+
 def test_options_need_a_first_hit_above_the_floor() -> None:
     """Chit-chat the confidence model never saw can look sure; a first hit scoring below
     every one that led to an item (the fitted floor) is no lead, so: "none"."""
@@ -311,10 +328,10 @@ def test_a_typo_whose_sound_the_hit_has_is_not_unexplained() -> None:
 
 def test_confidence_features_see_the_lead_and_how_alike_the_first_two_names_are() -> None:
     top = [(0.8, None, 0.8, 0.7, 0.9, 1.0), (0.5, None, 0.5, 0.4, 0.6, 0.5), (0.2, None, 0.2, 0.1, 0.3, 0.1)]
-    x = confidence_features(top, matched=10, unknown=0.5, length=12, alike=0.75, unexplained=0.4)
+    x = confidence_features(top, matched=10, unknown=0.5, length=12, alike=0.75, unexplained=0.4, lacks_single=1.0)
     assert len(x) == CONFIDENCE_FEATURES
     assert x[0] == 0.8 and x[1] == pytest.approx(0.3) and x[10] == pytest.approx(1.6)  # lead; score of the known part
-    assert x[-3:] == pytest.approx([0.75, 0.75 * 0.3, 0.4])
+    assert x[-4:] == pytest.approx([0.75, 0.75 * 0.3, 0.4, 1.0])
     assert len(confidence_features(top[:1], 1, 0.0, 3)) == CONFIDENCE_FEATURES  # a single hit
 
 
