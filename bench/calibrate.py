@@ -12,13 +12,12 @@ logistic, standardised features) is then fitted on both dev sets pooled, the sha
 questions counted OWN_WEIGHT times (the shapes score differently, yet 100 names-only
 questions alone overfit it), and the answer threshold that maximises top-1 (answer ==
 expected) while confident wrong answers stay under the shape's MAX_WRONG (or --max-wrong)
-of all questions and >= 90 %
-of out-of-scope questions get no answer; below it, options are offered down to where "none"
-is right for more out-of-scope questions than it turns away in-scope ones whose item would
-have been offered, and only when the first hit scores no lower than every first hit that led
-to an offerable item (the floor, against chit-chat the model never saw; fit_thresholds). A
-tie at the top is never answered (search offers both), so it counts as unanswered here too
-and the numbers match the CLI's.
+of all questions and >= 90 % of out-of-scope questions get no answer; below it, options
+are offered down to where "none" is right for more out-of-scope questions than it turns away
+in-scope ones whose item would have been offered, and only when the first hit scores no
+lower than every first hit that led to an offerable item (the floor, against chit-chat the
+model never saw; fit_thresholds). A tie at the top is never answered (search offers both),
+so it counts as unanswered here too and the numbers match the CLI's.
 Stratified k-fold cross-validation (by data set and style, several shuffles) reports how
 the confidence model and thresholds hold on questions they did not see (the rerank
 weights are fitted on all questions; --cv-weights also reports how often the expected code
@@ -62,6 +61,7 @@ sys.path.insert(0, str(ROOT))
 from bench.search_quality import DATASETS  # noqa: E402  (one list of dev sets for every bench)
 from knowledge.catalog import Catalog  # noqa: E402
 from knowledge.decision import (  # noqa: E402
+    LACKS_SINGLE,
     THRESHOLDS,
     TIE,
     confidence_features,
@@ -120,7 +120,7 @@ SINGLE_WORD = {"names": 0.8}
 # The share of confident wrong answers each shape's thresholds may give in-sample, chosen by
 # cross-validation (8 shuffles) so that held-out they stay within the 3 % target: for "names"
 # 0.02 / 0.0125 / 0.01 give 0.037 / 0.030 / 0.028 wrong at top-1 0.586 / 0.572 / 0.556 (before
-# SearchIndex.lacks_single, 0.02 gave 0.033 at 0.545); for "rich" 0.02 gives 0.018, and 0.025
+# Coverage.lacks_single, 0.02 gave 0.033 at 0.545); for "rich" 0.02 gives 0.018, and 0.025
 # or 0.03 change nothing (there the >= 90 % out-of-scope rule binds first). In-sample counts
 # are optimistic on 100 questions: the model was fitted on the same ones.
 MAX_WRONG = {"rich": 0.02, "names": 0.0125}
@@ -342,13 +342,14 @@ def fit_confidence(r: Ranked, l2: float = 0.01, weight: list[float] | None = Non
 
 
 def as_shape(r: Ranked, shape: str) -> Ranked:
-    """Questions as `shape`'s search describes them, for its model: where one-character words
-    weigh as characters (no SINGLE_WORD), SearchIndex.lacks_single (the last feature) is
-    always 0, so it is 0 for the other shape's pooled questions too, and the model never
-    leans on it (with it, the "rich" model had -0.24 on a feature its search never sets)."""
+    """Pooled questions for `shape`'s model, with the one feature its search may never set:
+    where one-character words weigh as characters (no SINGLE_WORD), Coverage.lacks_single
+    is always 0, so it is 0 for the other shape's questions too and the model cannot lean on
+    it (it had -0.24 on it). The "names" model keeps it as the rich catalog's questions come
+    (0 there, as that index has no single_word): both shapes' questions tell it what 0 means."""
     if shape in SINGLE_WORD:
         return r
-    return [(e, s, [*f[:-1], 0.0] if f else f) for e, s, f in r]
+    return [(e, s, [*f[:LACKS_SINGLE], 0.0, *f[LACKS_SINGLE + 1 :]] if f else f) for e, s, f in r]
 
 
 def probabilities(r: Ranked, model: Model) -> list[Prob]:
@@ -503,7 +504,8 @@ def main() -> int:
             print(f"{name}: rank-1 in-sample {ins:.3f}, held-out ({FOLDS}-fold, weights refitted) {held:.3f}")
 
     semantic = len(rs) == len(r)
-    max_wrong = {name: args.max_wrong if args.max_wrong is not None else MAX_WRONG[profile[name]] for name in DATASETS}
+    max_wrong = {name: MAX_WRONG[profile[name]] if args.max_wrong is None else args.max_wrong
+                 for name in DATASETS}
     Models = tuple[dict[str, Model], dict[str, Model]]  # lexical, semantic (may be empty)
 
     def stacked(i: int, models: dict[str, Model]) -> tuple[str | None, list[tuple[float, str]], list[float]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 FORMS = ("原件", "复印件", "电子版")
 CATEGORIES = (
@@ -21,6 +22,7 @@ CATEGORIES = (
     "其他行政权力",
     "公共服务",
 )
+Kind = Literal["item", "bundle"]  # what search can find: an item, or a bundle of items
 
 
 @dataclass(frozen=True)

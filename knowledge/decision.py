@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from knowledge.catalog import Catalog
+from knowledge.catalog import Catalog, Kind
 
 THRESHOLDS = Path(__file__).with_name("thresholds.json")
 DEFAULT_PROFILE: dict[str, Any] = {
@@ -38,7 +38,7 @@ TIE = 0.005  # scores this close are a tie: offer both rather than pick one
 class Hit:
     code: str
     name: str
-    kind: Literal["item", "bundle"]
+    kind: Kind
     score: float
 
 
@@ -56,6 +56,7 @@ class SearchResult:
 
 
 CONFIDENCE_FEATURES = 21
+LACKS_SINGLE = 20  # where confidence_features() puts Coverage.lacks_single
 
 
 def confidence_features(
@@ -72,8 +73,8 @@ def confidence_features(
     much of its name and of the question it covers, how crowded the top is, the question's
     length, how much of the question the catalog has never seen, how alike the first two
     names are (`alike`: near neighbours such as 户口迁入/迁出 登记 need a wider lead), the
-    share of the question's telling words the first hit lacks (SearchIndex.unexplained), and
-    whether it lacks one of the question's one-character words (SearchIndex.lacks_single)."""
+    share of the question's telling words the first hit lacks (Coverage.unexplained), and
+    whether it lacks one of the question's one-character words (Coverage.lacks_single)."""
     s1, _, c1, n1, f1, d1 = scored[0]
     s2, _, _, n2, f2, d2 = scored[1] if len(scored) > 1 else (0.0, None, 0.0, 0.0, 0.0, 0.0)
     s3 = scored[2][0] if len(scored) > 2 else 0.0

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
-from knowledge.catalog import Catalog
+from knowledge.catalog import Catalog, Kind
 from knowledge.text import Analyzer, builtin_synonyms, normalise
 
 # name_bo: the Tibetan name, where staff gave one (a Tibetan question can only match it)
@@ -27,7 +26,6 @@ NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-ma
 EXPANDED = 0.85  # a synonym's variant counts a little less than the catalog's own words
 NAMED = FIELD_WEIGHT["alias"] * EXPANDED - 1e-3  # postings at least this heavy come from names
 
-Kind = Literal["item", "bundle"]
 Keys = dict[str, float]
 
 
@@ -113,7 +111,7 @@ def field_texts(an: Analyzer, synonyms: Synonyms, fname: str, raw_text: str) -> 
     return out
 
 
-class DocumentAnalyser:
+class DocumentAnalyzer:
     """Analyses documents' fields into weighted keys and the forms of their names."""
 
     def __init__(self, an: Analyzer, synonyms: Synonyms) -> None:

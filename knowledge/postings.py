@@ -26,10 +26,9 @@ class Postings:
         self.named = named  # postings at least this heavy come from names and aliases
         self.docs = 0
         self.tid: dict[str, int] = {}
-        self.idf = np.zeros(0, np.float32)
-        self.offsets = np.zeros(1, np.int64)
-        # the same as plain arrays: a query reads a few hundred single values, which numpy
-        # scalars make several times slower (and Python lists would take 5 times the memory)
+        # Each key's first posting, and its idf (BM25's, computed in float32): plain arrays, as a
+        # query reads a few hundred single values, which numpy scalars make several times
+        # slower (and Python lists would take 5 times the memory).
         self.starts = array("q", [0])
         self.idfs = array("d")
         # Postings in key order: each one's document (the narrowest integer type that holds the
@@ -100,10 +99,11 @@ class Postings:
 
 
 class PostingsBuilder:
-    """Collects documents' keys in document order, then packs them key-major."""
+    """Collects documents' keys in document order, then packs them key-major; use once."""
 
     def __init__(self, named: float) -> None:
         self._named = named
+        self._done = False
         self._tids: dict[str, int] = {}
         self._weight_code: dict[float, int] = {}  # field weights (a dozen or so): one byte each
         self._p_tid, self._p_code, self._counts = array("i"), array("B"), array("i")
@@ -111,6 +111,8 @@ class PostingsBuilder:
     def add(self, fields: Iterable[tuple[float, Iterable[str]]]) -> None:
         """The next document, as (field weight, keys) pairs: a key found in several fields
         counts at the heaviest."""
+        if self._done:
+            raise RuntimeError("PostingsBuilder.add after finish")
         keys: dict[str, int] = {}  # key -> code of its weight
         codes = self._weight_code
         for w, tk in sorted(fields, key=lambda x: x[0]):  # lowest first: best weight wins
@@ -124,6 +126,11 @@ class PostingsBuilder:
         self._counts.append(len(keys))
 
     def finish(self) -> Postings:
+        """The postings of every document added; the builder lets go of its buffers as it
+        packs them (one copy at a time: the peak memory of a 30,000-item build)."""
+        if self._done:
+            raise RuntimeError("PostingsBuilder.finish twice")
+        self._done = True
         p = Postings(self._named)
         docs = len(self._counts)
         p.docs = docs
@@ -140,13 +147,12 @@ class PostingsBuilder:
         p.post_docs = memoryview(p.post_doc)
         del doc_of, order
         df = np.bincount(tid_arr, minlength=len(p.tid))
-        p.offsets = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
         n = max(docs, 1)
-        p.idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        p.starts = array("q", p.offsets.tobytes())
-        p.idfs = array("d", p.idf.astype(np.float64).tobytes())
+        p.starts = array("q", np.concatenate([[0], np.cumsum(df)]).astype(np.int64).tobytes())
+        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        p.idfs = array("d", idf.astype(np.float64).tobytes())
         p.unknown_idf = 0.6 * math.log(1.0 + n)
         p.common = max(COMMON_MIN, n // 20)
         p.common_pair = max(5 * COMMON_MIN, n // 8)
-        self._tids, self._p_tid = {}, array("i")
+        self._tids, self._p_tid, self._counts, self._weight_code = {}, array("i"), array("i"), {}
         return p

@@ -13,18 +13,18 @@ none) is knowledge.decision's: this module computes the features its confidence 
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 
-from knowledge.catalog import Catalog
+from knowledge.catalog import Catalog, Kind
+from knowledge.coverage import Coverage, name_pairs
 from knowledge.decision import (
     CONFIDENCE_FEATURES,
     DEFAULT_PROFILE,
@@ -42,7 +42,7 @@ from knowledge.decision import (
 )
 from knowledge.documents import (
     NAMED,
-    DocumentAnalyser,
+    DocumentAnalyzer,
     Synonyms,
     catalog_words,
     documents,
@@ -50,24 +50,21 @@ from knowledge.documents import (
 from knowledge.postings import Postings, PostingsBuilder
 from knowledge.semantic import Encoder, SemanticStage
 from knowledge.text import (
+    THESAURUS,
     Analyzer,
     asks_for_bundle,
     char_keys,
-    char_pinyin,
     cilin_groups,
     normalise,
-    stopwords,
     word_pinyin,
 )
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-NAME_PAIRS = 24  # a long name's coverage is judged on its first pairs
 NAME_FORMS_COVERED = 2  # name and first alias (or variant): enough, and cheap
 RERANK = 16  # candidates that get the fine signals
 # Characters of a question searched: the longest dev questions have about 80; a pasted page
 # of 20,000 would hold the event loop for a tenth of a second or more, and adds no clue.
 SEARCHED_CHARS = 500
-THESAURUS = 0.45  # a 词林 synonym of a question word counts less again
 TIE_BIAS = 1e-12  # per place in the fixed document order (SearchIndex._tie)
 # A short-list row: document, question coverage, coverage by names and aliases only, fuzzy
 # match of the name, bundle cue (+1 a bundle asked for as one, -1 a bundle asked without a
@@ -81,16 +78,9 @@ Row5 = tuple["_Doc", float, float, float, float]  # a Row before its name covera
 class _Doc:
     code: str
     name: str
-    kind: Literal["item", "bundle"]
+    kind: Kind
     forms: tuple[str, ...]  # normalised name, first alias and the name's synonym variants
     at: int = -1  # its number in the index
-
-
-# Words at most this telling in general Chinese (salience: jieba IDF over the rarest word's;
-# 0.45 is a word about 1 in 3,000 words of running text) do not count in `unexplained`.
-# Held-out, a cut at 0.55 lost names-profile top-1 (0.54 -> 0.50); no cut (plain salience)
-# kept reference top-1 but let one more out-of-scope question through.
-COMMON_SALIENCE = 0.45
 
 
 def _own_share(units: Mapping[str, float], other: Mapping[str, float], keys: Mapping[str, float]) -> float:
@@ -102,17 +92,6 @@ def _own_share(units: Mapping[str, float], other: Mapping[str, float], keys: Map
             if k in keys:
                 got += w
     return got / total if total else 0.0
-
-
-@functools.lru_cache(maxsize=8192)
-def _name_pairs(form: str) -> tuple[tuple[str, str], ...]:
-    """A name's (or a question word's) sound-pair and character-pair keys (the first
-    NAME_PAIRS of them)."""
-    out = []
-    for run in _CJK_RUN.findall(form):
-        for i in range(1, len(run)):
-            out.append(("p" + char_pinyin(run[i - 1]) + char_pinyin(run[i]), "b" + run[i - 1 : i + 1]))
-    return tuple(out[:NAME_PAIRS])
 
 
 def _semantic_stage(
@@ -144,10 +123,11 @@ class SearchIndex:
         # them, which keeps its pauses (and so p99 latency) short at 30,000 items.
         self._codes: tuple[str, ...] = ()
         self._names: tuple[str, ...] = ()
-        self._kinds: tuple[Literal["item", "bundle"], ...] = ()
+        self._kinds: tuple[Kind, ...] = ()
         self._forms: tuple[tuple[str, ...], ...] = ()
         self._postings = Postings()
         self._analyzer: Analyzer | None = None
+        self.coverage: Coverage | None = None  # what of a question a document lacks
         self._semantic: SemanticStage | None = None
         self._code_at: dict[str, int] | None = None  # code -> document number, made when first needed
         # A tiny per-document bias by a fixed order (shorter name, then code), so documents that
@@ -181,7 +161,7 @@ class SearchIndex:
             self.params = DEFAULT_PROFILE  # thresholds.json from another version: refit it
         self._analyzer = an = Analyzer(catalog_words(catalog), cache_dir)
         docs = documents(catalog)
-        analyser = DocumentAnalyser(an, Synonyms.of(catalog))
+        analyser = DocumentAnalyzer(an, Synonyms.of(catalog))
         builder = PostingsBuilder(NAMED)
         doc_forms: list[tuple[str, ...]] = []
         for doc in docs:
@@ -189,6 +169,7 @@ class SearchIndex:
             builder.add(texts)
             doc_forms.append(forms)
         self._postings = builder.finish()
+        self.coverage = Coverage(self._postings, an, self.params.get("single_word"))
         an.forget_phrases()
         self._codes = tuple(d.code for d in docs)
         self._names = tuple(d.name for d in docs)
@@ -206,76 +187,14 @@ class SearchIndex:
     def _doc(self, d: int) -> _Doc:
         return _Doc(self._codes[d], self._names[d], self._kinds[d], self._forms[d], d)
 
-    def _word_covered(self, w: str, d: int) -> float:
-        """How much of a question word document d has: all of it when it has the word or its
-        sound (身分证 mistyped, the hit has 身份证), else the share of its character pairs it has,
-        each by characters or sound (危险品 and 危险货物 share one pair of two); a one-character
-        word, when it has the character."""
-        if len(w) == 1:
-            return float(self._postings.has("c" + w, d))
-        if self._postings.has("w" + w, d) or self._postings.has("v" + word_pinyin(w), d):
-            return 1.0
-        pairs = _name_pairs(w)
-        return sum(self._postings.has(pair, d) or self._postings.has(sound, d) for sound, pair in pairs) / max(1, len(pairs))
-
-    def unexplained(self, keys: Mapping[str, float], d: int) -> float:
-        """Share of the question's telling words that document d (the first hit) has nowhere,
-        each word weighted by how much rarer than common words it is in general Chinese.
-
-        A near-domain question the catalog cannot serve (无犯罪记录证明 ... 公证和翻译) shares
-        the first hit's words and scores as high as a right answer, yet adds telling words the
-        hit lacks; `unknown` misses them when the catalog has them elsewhere, and weighs
-        them all alike when it lacks them. General rarity (jieba's frequencies) keeps words
-        such as 现在, 已经, 需要 from counting; context words (舅舅, 摔伤) still count, which is why
-        this is one feature of the model and not a rule."""
-        assert self._analyzer is not None
-        salience = self._analyzer.salience
-        missed = total = 0.0
-        for key, qw in keys.items():
-            # words only, not 词林 synonyms (0.45); a typo rescued by its sound (weight 0) counts:
-            # the hit has its sound, not the word (held-out, not counting them let one more
-            # out-of-scope question through for "names" and cost reference top-1 0.757 -> 0.751)
-            if key[0] != "w" or 0.0 < qw < 0.5:
-                continue
-            t = (salience(key[1:]) - COMMON_SALIENCE) / (1.0 - COMMON_SALIENCE)
-            if t <= 0.0:
-                continue
-            t = min(1.0, t)
-            total += t
-            missed += t * (1.0 - self._word_covered(key[1:], d))
-        return missed / total if total else 0.0
-
-    def lacks_single(self, keys: Mapping[str, float], d: int) -> float:
-        """1.0 when document d (the first hit) lacks one of the question's one-character words,
-        for catalog shapes that weigh them as words (`single_word`: names only), else 0.0.
-
-        A name-only catalog's first hit for 营业执照正本弄丢了 or 外省户口换身份证 may cover
-        every longer word yet not 丢 or 换: a different item, or one the catalog lacks. Held-out
-        (calibrate, 8 shuffles, names-only dev set, max-wrong 0.0125): top-1 0.520 -> 0.572,
-        wrong 0.028 -> 0.030, out-of-scope caught 0.994 -> 1.000. The share of such words
-        lacked, instead of whether any is, gave 0.567; counting them as words in `unexplained`
-        (weight 0.6 or 1.0 each) 0.541 or 0.555. Reference top-1 stays 0.762."""
-        single = self.params.get("single_word")
-        if single is None:
-            return 0.0
-        has = self._postings.has
-        return float(any(k[0] == "c" and qw >= single and not has(k, d) for k, qw in keys.items()))
-
     def lacking(self, query: str, code: str) -> list[str]:
-        """The telling words of `query` (one-character ones too: 狗 in 我家狗要办证不) that the
-        item or bundle `code` has nowhere, most telling first: what an alias or synonym must
-        add before search finds it from such a question. For staff listings, not per query."""
-        assert self._analyzer is not None
+        """The telling words of `query` that the item or bundle `code` has nowhere, most telling
+        first (Coverage.lacking): what an alias or synonym must add before search finds it
+        from such a question. For staff listings, not per query."""
         if self._code_at is None:
             self._code_at = {c: d for d, c in enumerate(self._codes)}
         d = self._code_at.get(code)
-        if d is None:
-            return []
-        stop = stopwords()
-        words = {w for w in self._analyzer.words(normalise(query)) if w not in stop and _CJK_RUN.fullmatch(w)}
-        salience = {w: self._analyzer.salience(w) for w in words}
-        told = sorted((w for w in words if salience[w] > COMMON_SALIENCE), key=lambda w: (-salience[w], w))
-        return [w for w in told if self._word_covered(w, d) < 1.0]
+        return [] if d is None else self.coverage.lacking(query, d)
 
     def question_keys(self, text: str, solid: set[str] | None = None) -> dict[str, float]:
         """Keys of a normalised question, with 词林 synonyms for words the catalog lacks
@@ -401,9 +320,10 @@ class SearchIndex:
             return 0.0
         coef = self.params.get("confidence")
         alike = fuzz.ratio(scored[0][1].name, scored[1][1].name) / 100.0 if len(scored) > 1 else 0.0
-        first = scored[0][1].at
-        x = confidence_features(scored, matched, unknown, length, alike, self.unexplained(keys, first),
-                                self.lacks_single(keys, first))
+        cover, first = self.coverage, scored[0][1].at
+        assert cover is not None
+        x = confidence_features(scored, matched, unknown, length, alike, cover.unexplained(keys, first),
+                                cover.lacks_single(keys, first))
         if not coef:
             return x[0]
         return logistic(x, coef, self.params.get("mean") or [0.0] * len(x), self.params.get("scale") or [1.0] * len(x))
@@ -419,7 +339,9 @@ class SearchIndex:
         """
         text, keys, rows, matched, unknown = self._candidates(query)
         covered = [(*r, self.name_covered(r[0], keys)) for r in rows]
-        lacks = [(self.unexplained(keys, r[0].at), self.lacks_single(keys, r[0].at)) for r in rows]
+        cover = self.coverage
+        assert cover is not None
+        lacks = [(cover.unexplained(keys, r[0].at), cover.lacks_single(keys, r[0].at)) for r in rows]
         return text, covered, matched, unknown, lacks
 
     def _candidates(self, query: str) -> tuple[str, dict[str, float], list[Row5], int, float]:
@@ -480,7 +402,7 @@ class SearchIndex:
 
     def _form_covered(self, form: str, keys: Mapping[str, float]) -> float:
         total = got = 0.0
-        for sound, pair in _name_pairs(form):
+        for sound, pair in name_pairs(form):
             idf = self._postings.key_idf(sound)
             total += idf
             if sound in keys or pair in keys:

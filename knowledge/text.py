@@ -25,6 +25,7 @@ LEXICON = Path(__file__).with_name("lexicon")
 # How much one key of each kind counts in a question; bigrams carry most meaning.
 # c: character, b: character pair, w: word, p: syllable pair, v: word sound, l: latin/digits;
 # t: Tibetan syllable, u: Tibetan syllable pair (counted like a character and a character pair).
+THESAURUS = 0.45  # a 词林 synonym of a question word counts less than the word (SearchIndex.question_keys)
 KIND_WEIGHT = {"c": 0.3, "b": 1.0, "w": 0.8, "p": 0.5, "v": 0.6, "l": 0.8, "t": 0.3, "u": 1.0}
 CATALOG_WORD_FREQ = 2_000  # high enough that jieba keeps a catalog name whole
 MAX_USER_WORD = 6  # longer names are descriptions, not words; their prefixes would cost ~60 MB at 30k

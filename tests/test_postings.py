@@ -72,3 +72,13 @@ def test_document_numbers_use_the_narrowest_type() -> None:
 def test_an_empty_index_matches_nothing() -> None:
     assert Postings().accumulate({"w户口": 1.0}) is None
     assert PostingsBuilder(named=0.9).finish().accumulate({"w户口": 1.0}) is None
+
+
+def test_a_builder_is_used_once() -> None:
+    b = PostingsBuilder(named=0.9)
+    b.add([(1.0, ["w户口"])])
+    b.finish()
+    with pytest.raises(RuntimeError):
+        b.add([(1.0, ["w护照"])])
+    with pytest.raises(RuntimeError):
+        b.finish()

@@ -16,6 +16,7 @@ from knowledge.catalog import Catalog, Faq, Item, Synonym
 from knowledge.decision import (
     CONFIDENCE_FEATURES,
     DEFAULT_PROFILE,
+    LACKS_SINGLE,
     SEMANTIC_FEATURES,
     SearchResult,
     confidence_features,
@@ -261,11 +262,13 @@ def test_a_first_hit_lacking_a_one_character_word_is_told_to_the_model() -> None
     single = SearchIndex.build(catalog, thresholds={"names": {**DEFAULT_PROFILE, "single_word": 0.8}})
     plain = SearchIndex.build(catalog, thresholds={"names": DEFAULT_PROFILE})
     a, b = single._codes.index("A"), single._codes.index("B")
+    assert single.coverage is not None and plain.coverage is not None
     keys = single.lookup_keys(normalise("营业执照补"))
-    assert single.lacks_single(keys, a) == 0.0  # A has 补
-    assert single.lacks_single(keys, b) == 1.0
-    assert single.lacks_single(single.lookup_keys(normalise("营业执照")), b) == 0.0  # no such word asked
-    assert plain.lacks_single(plain.lookup_keys(normalise("营业执照补")), b) == 0.0  # characters, not words
+    assert single.coverage.lacks_single(keys, a) == 0.0  # A has 补
+    assert single.coverage.lacks_single(keys, b) == 1.0
+    assert single.coverage.lacks_single(single.lookup_keys(normalise("营业执照")), b) == 0.0  # no such word asked
+    # where one-character words weigh as characters, they are never lacked as words
+    assert plain.coverage.lacks_single(plain.lookup_keys(normalise("营业执照补")), b) == 0.0
     # it reaches the model as the last feature, for whichever hit comes first
     _, rows, _, _, lacks = single.candidates("营业执照补")
     assert dict(zip([r[0].code for r in rows], lacks, strict=True))["B"] == (0.0, 1.0)
@@ -304,15 +307,16 @@ def test_a_question_about_something_the_catalog_lacks_is_not_answered(index: Sea
 
 def test_unexplained_counts_the_telling_words_the_first_hit_lacks() -> None:
     idx = SearchIndex.build(small(Item(code="A", name="无犯罪记录证明开具"), Item(code="B", name="公证书办理")))
+    assert idx.coverage is not None
     a = idx._codes.index("A")
     keys = idx.question_keys
-    assert idx.unexplained(keys("无犯罪记录证明开具"), a) == 0.0
+    assert idx.coverage.unexplained(keys("无犯罪记录证明开具"), a) == 0.0
     # 公证 and 翻译 are telling words item A lacks (B has 公证: the catalog knows it)
-    lacks = idx.unexplained(keys("无犯罪记录证明要公证和翻译"), a)
+    lacks = idx.coverage.unexplained(keys("无犯罪记录证明要公证和翻译"), a)
     assert 0.3 < lacks < 1.0
     # 已经 and 现在 are too common in general Chinese to count
-    assert idx.unexplained(keys("已经 现在 无犯罪记录证明"), a) == 0.0
-    assert idx.unexplained({}, a) == 0.0
+    assert idx.coverage.unexplained(keys("已经 现在 无犯罪记录证明"), a) == 0.0
+    assert idx.coverage.unexplained({}, a) == 0.0
 
 
 def test_a_typo_whose_sound_the_hit_has_is_not_unexplained() -> None:
@@ -320,18 +324,20 @@ def test_a_typo_whose_sound_the_hit_has_is_not_unexplained() -> None:
     typo questions looked as unexplained as a question about something else)."""
     idx = SearchIndex.build(small(Item(code="A", name="居民身份证换领"), Item(code="B", name="结婚证补领")))
     a, b = idx._codes.index("A"), idx._codes.index("B")
+    assert idx.coverage is not None
     keys = idx.lookup_keys(normalise("身分证换领"))
     assert keys["w身分证"] == 0.0  # rescued by its sound
-    assert idx.unexplained(keys, a) == 0.0
-    assert idx.unexplained(keys, b) == 1.0  # B has neither the word nor its sound
+    assert idx.coverage.unexplained(keys, a) == 0.0
+    assert idx.coverage.unexplained(keys, b) == 1.0  # B has neither the word nor its sound
 
 
 def test_confidence_features_see_the_lead_and_how_alike_the_first_two_names_are() -> None:
     top = [(0.8, None, 0.8, 0.7, 0.9, 1.0), (0.5, None, 0.5, 0.4, 0.6, 0.5), (0.2, None, 0.2, 0.1, 0.3, 0.1)]
-    x = confidence_features(top, matched=10, unknown=0.5, length=12, alike=0.75, unexplained=0.4, lacks_single=1.0)
+    x = confidence_features(top, matched=10, unknown=0.5, length=12, alike=0.75, unexplained=0.4,
+                            lacks_single=1.0)
     assert len(x) == CONFIDENCE_FEATURES
     assert x[0] == 0.8 and x[1] == pytest.approx(0.3) and x[10] == pytest.approx(1.6)  # lead; score of the known part
-    assert x[-4:] == pytest.approx([0.75, 0.75 * 0.3, 0.4, 1.0])
+    assert x[-4:] == pytest.approx([0.75, 0.75 * 0.3, 0.4, 1.0]) and x[LACKS_SINGLE] == 1.0
     assert len(confidence_features(top[:1], 1, 0.0, 3)) == CONFIDENCE_FEATURES  # a single hit
 
 

@@ -1,0 +1,64 @@
+"""What search indexes of an item or bundle: fields, weights, synonym variants, name forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.catalog import Bundle, Catalog, Faq, Item, Synonym
+from knowledge.coverage import Coverage
+from knowledge.documents import (
+    EXPANDED,
+    FIELD_WEIGHT,
+    DocumentAnalyzer,
+    Synonyms,
+    catalog_words,
+    documents,
+)
+from knowledge.postings import PostingsBuilder
+from knowledge.text import Analyzer
+
+CATALOG = Catalog.of(
+    [
+        Item(code="A", name="犬只登记", aliases=("办狗证",), department="公安局", summary="养犬须登记",
+             faq=(Faq(q="藏獒能登记吗", a="不能"),)),
+        Item(code="B", name="居民身份证换领", department="公安局"),
+    ],
+    bundles=[Bundle(code="X", name="养犬一件事", items=("A",), aliases=("养狗",))],
+    synonyms=[Synonym(term="犬只", variants=("狗狗",))],
+)
+
+
+def test_items_then_bundles_with_the_fields_search_weighs() -> None:
+    docs = documents(CATALOG)
+    assert [(d.code, d.kind) for d in docs] == [("A", "item"), ("B", "item"), ("X", "bundle")]
+    assert dict(docs[0].fields)["faq"] == "藏獒能登记吗"  # the question, not the answer
+    assert {f for f, _ in docs[0].fields} <= set(FIELD_WEIGHT)
+    assert "department" not in {f for f, _ in docs[2].fields}  # a bundle has none
+
+
+def test_staff_synonyms_work_both_ways_and_their_words_stay_whole() -> None:
+    syn = Synonyms.of(CATALOG)
+    assert ("犬只", ("狗狗",)) in syn.found("犬只登记")
+    assert ("狗狗", ("犬只",)) in syn.found("狗狗要登记吗")
+    assert {"犬只登记", "办狗证", "养犬一件事", "狗狗"} <= set(catalog_words(CATALOG))
+
+
+def test_a_names_variants_are_names_and_weigh_a_little_less() -> None:
+    an = Analyzer(catalog_words(CATALOG))
+    analyzer = DocumentAnalyzer(an, Synonyms.of(CATALOG))
+    texts, forms = analyzer.analyse(documents(CATALOG)[0])
+    # the name, its first alias, then the name as citizens say it (built-in 犬 → 狗 comes first)
+    assert forms[:2] == ("犬只登记", "办狗证") and forms[2].endswith("登记") and "狗" in forms[2]
+    weights = sorted({w for w, _ in texts}, reverse=True)
+    assert weights[0] == FIELD_WEIGHT["name"] and FIELD_WEIGHT["name"] * EXPANDED in weights
+    # the one department is analysed once for both items
+    _, _ = analyzer.analyse(documents(CATALOG)[1])
+    assert len(analyzer._departments) == 1
+
+
+def test_a_one_character_word_must_outweigh_characters_and_synonyms() -> None:
+    an = Analyzer()
+    postings = PostingsBuilder(named=0.9).finish()
+    assert Coverage(postings, an, 0.8).lacks_single({"c狗": 0.8}, 0) == 1.0
+    with pytest.raises(ValueError):
+        Coverage(postings, an, 0.45)  # a 词林 synonym's weight: it could not tell them apart
