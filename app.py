@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import wechat
@@ -213,6 +214,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level)
     if args.command == "serve":
         return _serve(settings)
+    try:
+        return _command(args, settings)
+    except SQLAlchemyError as e:
+        return _database_error(args.command, e)
+
+
+def _database_error(command: str, e: SQLAlchemyError) -> int:
+    """No tables yet, no database server: a plain answer and a log line, not a traceback."""
+    detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+    log.error("database error", extra={"command": command, "error": detail})
+    print(f"banshi: database error: {detail}", file=sys.stderr)
+    # SQLite's and PostgreSQL's words for a table that is not there
+    if "no such table" in detail or ("relation" in detail and "does not exist" in detail):
+        print("the database has no Banshi tables yet: run `python app.py db upgrade` first", file=sys.stderr)
+    return 1
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
+    """Every command but serve (which reports its own errors through the web layer)."""
     if args.command == "db":
         migrate.upgrade(settings.database_url, args.revision)
         print(f"database at revision {args.revision}")
@@ -354,7 +374,25 @@ def _serve(settings: Settings) -> int:
     from adapters.web.server import serve
 
     log.info("starting", extra={"settings": settings.describe()})
+    try:
+        at = asyncio.run(_schema_revision(settings))
+    except SQLAlchemyError as e:
+        return _database_error("serve", e)
+    if at != migrate.head():
+        # else every worker would die at its first query, over and over
+        log.error("database schema not current", extra={"at": at, "needs": migrate.head()})
+        print(f"banshi: the database schema is at {at or 'no revision'}, this version needs "
+              f"{migrate.head()}: run `python app.py db upgrade` first", file=sys.stderr)
+        return 1
     return serve(settings, create_app)
+
+
+async def _schema_revision(settings: Settings) -> str | None:
+    engine = make_engine(settings.database_url)
+    try:
+        return await migrate.current(engine)
+    finally:
+        await engine.dispose()
 
 
 async def _kb_import(settings: Settings, files: list[Path], check: bool) -> int:

@@ -76,19 +76,23 @@ async def database_url(empty_database_url: str) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def sync_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Like database_url (migrated), for tests that drive the blocking CLI."""
+def sync_empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Like empty_database_url (no schema yet), for tests that drive the blocking CLI."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'banshi.db'}"
-        migrate.upgrade(url)
-        yield url
+        yield f"sqlite+aiosqlite:///{tmp_path / 'banshi.db'}"
         return
     url, name = asyncio.run(_create_pg_database())
     try:
-        migrate.upgrade(url)
         yield url
     finally:
         asyncio.run(_drop_pg_database(name))
+
+
+@pytest.fixture
+def sync_database_url(sync_empty_database_url: str) -> str:
+    """Like database_url (migrated), for tests that drive the blocking CLI."""
+    migrate.upgrade(sync_empty_database_url)
+    return sync_empty_database_url
 
 
 def reference_files() -> list[Path]:

@@ -11,7 +11,8 @@ import pytest
 import app
 from adapters.db.catalog_store import load_catalog
 from adapters.db.engine import make_engine
-from tests.conftest import real_catalog_file, reference_files
+from adapters.settings import normalise_database_url
+from tests.conftest import PG_URL, real_catalog_file, reference_files
 
 
 def run(monkeypatch: pytest.MonkeyPatch, url: str, *argv: str) -> int:
@@ -144,3 +145,34 @@ def test_items_picked_from_options_are_listed_with_the_words_they_lack(monkeypat
     assert "picked 出生医学证明签发 (RZ-WJ-001); words it lacks: " in out and "answered now: 居民身份证换领" in out
     assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--done", "孩子上学要什么证明") == 0
     assert "marked 3 record(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("kb", "search", "护照"), ("kb", "demo"), ("kb", "unanswered"), ("serve", "--port", "18080")],
+)
+def test_a_database_not_yet_migrated_gets_a_plain_answer(monkeypatch, sync_empty_database_url, capsys,
+                                                        argv) -> None:
+    """Before `db upgrade`: one line saying what to do, no traceback; serve does not start
+    workers that would each die at their first query."""
+    import adapters.web.server
+
+    def never(*_: object) -> int:
+        raise AssertionError("serve started on a database without the schema")
+
+    monkeypatch.setattr(adapters.web.server, "serve", never)
+    assert run(monkeypatch, sync_empty_database_url, *argv) == 1
+    err = capsys.readouterr().err
+    assert "db upgrade" in err and "Traceback" not in err
+    assert run(monkeypatch, sync_empty_database_url, "db", "upgrade") == 0
+    if argv[0] != "serve":
+        assert run(monkeypatch, sync_empty_database_url, *argv) == 0
+
+
+@pytest.mark.skipif(not PG_URL, reason="BANSHI_TEST_DATABASE_URL not set")
+def test_a_database_that_cannot_be_reached_is_named(monkeypatch, capsys) -> None:
+    base, _, _ = normalise_database_url(PG_URL).rpartition("/")
+    assert run(monkeypatch, f"{base}/banshi_no_such_database", "kb", "search", "护照") == 1
+    err = capsys.readouterr().err
+    assert 'banshi: database error: database "banshi_no_such_database" does not exist' in err
+    assert "Traceback" not in err
