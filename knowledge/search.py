@@ -7,7 +7,8 @@ keys (numpy arrays); only the best `RERANK` candidates get the finer, costlier s
 Near neighbours (户口迁入/迁出登记) share most words and their summaries mention each other,
 so a like-named second hit goes first when the question has more of the words that tell
 the two names apart (`near_pick`). What follows from the ranked list (answer, options or
-none) is knowledge.decision's: this module computes the features its confidence model reads.
+none) is knowledge.decision's; this module gathers the features its confidence model reads,
+with knowledge.coverage telling what of the question the first hit lacks.
 """
 
 from __future__ import annotations
@@ -194,7 +195,9 @@ class SearchIndex:
         if self._code_at is None:
             self._code_at = {c: d for d, c in enumerate(self._codes)}
         d = self._code_at.get(code)
-        return [] if d is None else self.coverage.lacking(query, d)
+        if d is None or self.coverage is None:
+            return []
+        return self.coverage.lacking(query, d)
 
     def question_keys(self, text: str, solid: set[str] | None = None) -> dict[str, float]:
         """Keys of a normalised question, with 词林 synonyms for words the catalog lacks
