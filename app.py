@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import sys
@@ -218,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _command(args, settings)
     except SQLAlchemyError as e:
         return _database_error(args.command, e)
+    except OSError as e:  # a file to read or write (kb export to a folder that is not there)
+        log.error("file error", extra={"command": args.command, "error": str(e)})
+        print(f"banshi: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
 
 
 def _database_error(command: str, e: SQLAlchemyError) -> int:
@@ -443,6 +448,9 @@ def _progress_printer():  # type: ignore[no-untyped-def]
 async def _kb_export(settings: Settings, fmt: str, path: Path) -> int:
     from knowledge.formats import write_csv_dir, write_json, write_xlsx
 
+    folder = path if fmt == "csv" else path.parent
+    if fmt != "csv" and not folder.is_dir():  # before openpyxl half-writes a workbook into nothing
+        raise FileNotFoundError(errno.ENOENT, "No such folder", str(folder))
     engine = make_engine(settings.database_url)
     try:
         catalog = await load_catalog(engine)

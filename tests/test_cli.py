@@ -176,3 +176,11 @@ def test_a_database_that_cannot_be_reached_is_named(monkeypatch, capsys) -> None
     err = capsys.readouterr().err
     assert 'banshi: database error: database "banshi_no_such_database" does not exist' in err
     assert "Traceback" not in err
+
+
+def test_an_export_to_a_folder_that_is_not_there_says_so(monkeypatch, sync_database_url, tmp_path, capsys) -> None:
+    target = tmp_path / "no-such-folder" / "catalog.xlsx"
+    assert run(monkeypatch, sync_database_url, "kb", "export", "--format", "xlsx", str(target)) == 1
+    err = capsys.readouterr().err
+    assert f"banshi: No such folder: {target.parent}" in err and "Traceback" not in err
+    assert not target.parent.exists()
