@@ -219,13 +219,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _command(args, settings)
     except SQLAlchemyError as e:
         return _database_error(args.command, e)
-    except OSError as e:  # a file to read or write (kb export to a folder that is not there)
-        log.error("file error", extra={"command": args.command, "error": str(e)})
-        print(f"banshi: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+    except OSError as e:  # a file to read or write, a database server that does not answer
+        log.error("system error", extra={"command": args.command, "error": str(e)})
+        print(f"banshi: {e.strerror or e}" + (f": {e.filename}" if e.filename else ""), file=sys.stderr)
         return 1
 
 
-def _database_error(command: str, e: SQLAlchemyError) -> int:
+def _database_error(command: str, e: SQLAlchemyError | OSError) -> int:
     """No tables yet, no database server: a plain answer and a log line, not a traceback."""
     detail = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
     log.error("database error", extra={"command": command, "error": detail})
@@ -237,7 +237,7 @@ def _database_error(command: str, e: SQLAlchemyError) -> int:
 
 
 def _command(args: argparse.Namespace, settings: Settings) -> int:
-    """Every command but serve (which reports its own errors through the web layer)."""
+    """Every command but serve, which main() starts itself."""
     if args.command == "db":
         migrate.upgrade(settings.database_url, args.revision)
         print(f"database at revision {args.revision}")
@@ -381,7 +381,7 @@ def _serve(settings: Settings) -> int:
     log.info("starting", extra={"settings": settings.describe()})
     try:
         at = asyncio.run(_schema_revision(settings))
-    except SQLAlchemyError as e:
+    except (SQLAlchemyError, OSError) as e:  # OSError: a server that refuses the connection
         return _database_error("serve", e)
     if at != migrate.head():
         # else every worker would die at its first query, over and over

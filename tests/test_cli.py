@@ -170,12 +170,20 @@ def test_a_database_not_yet_migrated_gets_a_plain_answer(monkeypatch, sync_empty
 
 
 @pytest.mark.skipif(not PG_URL, reason="BANSHI_TEST_DATABASE_URL not set")
-def test_a_database_that_cannot_be_reached_is_named(monkeypatch, capsys) -> None:
+@pytest.mark.parametrize("command", [("kb", "search", "护照"), ("serve", "--port", "18080")])
+def test_a_database_that_cannot_be_reached_is_named(monkeypatch, capsys, command) -> None:
+    import adapters.web.server
+
+    monkeypatch.setattr(adapters.web.server, "serve", lambda *_: pytest.fail("served without a database"))
     base, _, _ = normalise_database_url(PG_URL).rpartition("/")
-    assert run(monkeypatch, f"{base}/banshi_no_such_database", "kb", "search", "护照") == 1
+    assert run(monkeypatch, f"{base}/banshi_no_such_database", *command) == 1
     err = capsys.readouterr().err
     assert 'banshi: database error: database "banshi_no_such_database" does not exist' in err
     assert "Traceback" not in err
+    # no server on that port at all
+    assert run(monkeypatch, "postgresql+asyncpg://postgres@127.0.0.1:9/test", *command) == 1
+    err = capsys.readouterr().err
+    assert "Connect call failed" in err and "Traceback" not in err
 
 
 def test_an_export_to_a_folder_that_is_not_there_says_so(monkeypatch, sync_database_url, tmp_path, capsys) -> None:
