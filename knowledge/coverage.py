@@ -10,11 +10,11 @@ question the item they picked lacks (an alias or synonym to add).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 
 from knowledge.postings import Postings
 from knowledge.text import (
+    CJK_RUN,
     KIND_WEIGHT,
     THESAURUS,
     Analyzer,
@@ -24,7 +24,6 @@ from knowledge.text import (
     word_pinyin,
 )
 
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 NAME_PAIRS = 24  # a long name's coverage is judged on its first pairs
 # Words at most this telling in general Chinese (salience: jieba IDF over the rarest word's;
 # 0.45 is a word about 1 in 3,000 words of running text) do not count in `unexplained`.
@@ -38,7 +37,7 @@ def name_pairs(form: str) -> tuple[tuple[str, str], ...]:
     """A name's (or a question word's) sound-pair and character-pair keys (the first
     NAME_PAIRS of them)."""
     out = []
-    for run in _CJK_RUN.findall(form):
+    for run in CJK_RUN.findall(form):
         for i in range(1, len(run)):
             out.append(("p" + char_pinyin(run[i - 1]) + char_pinyin(run[i]), "b" + run[i - 1 : i + 1]))
     return tuple(out[:NAME_PAIRS])
@@ -115,7 +114,7 @@ class Coverage:
         """The telling words of `query` (one-character ones too: 狗 in 我家狗要办证不) that
         document d has nowhere, most telling first."""
         stop = stopwords()
-        words = {w for w in self._analyzer.words(normalise(query)) if w not in stop and _CJK_RUN.fullmatch(w)}
+        words = {w for w in self._analyzer.words(normalise(query)) if w not in stop and CJK_RUN.fullmatch(w)}
         salience = {w: self._analyzer.salience(w) for w in words}
         told = sorted((w for w in words if salience[w] > COMMON_SALIENCE), key=lambda w: (-salience[w], w))
         return [w for w in told if self.word_covered(w, d) < 1.0]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,6 +50,7 @@ from knowledge.documents import (
 from knowledge.postings import Postings, PostingsBuilder
 from knowledge.semantic import Encoder, SemanticStage
 from knowledge.text import (
+    CJK_RUN,
     THESAURUS,
     Analyzer,
     asks_for_bundle,
@@ -60,7 +60,6 @@ from knowledge.text import (
     word_pinyin,
 )
 
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 NAME_FORMS_COVERED = 2  # name and first alias (or variant): enough, and cheap
 RERANK = 16  # candidates that get the fine signals
 # Characters of a question searched: the longest dev questions have about 80; a pasted page
@@ -162,11 +161,11 @@ class SearchIndex:
             self.params = DEFAULT_PROFILE  # thresholds.json from another version: refit it
         self._analyzer = an = Analyzer(catalog_words(catalog), cache_dir)
         docs = documents(catalog)
-        analyser = DocumentAnalyzer(an, Synonyms.of(catalog))
+        analyzer = DocumentAnalyzer(an, Synonyms.of(catalog))
         builder = PostingsBuilder(NAMED)
         doc_forms: list[tuple[str, ...]] = []
         for doc in docs:
-            texts, forms = analyser.analyse(doc)
+            texts, forms = analyzer.analyse(doc)
             builder.add(texts)
             doc_forms.append(forms)
         self._postings = builder.finish()
@@ -391,7 +390,7 @@ class SearchIndex:
         by its idf (its synonym variants would blur what tells two names apart: measured, they
         lower rank-1)."""
         units: dict[str, float] = {}
-        for run in _CJK_RUN.findall(form):
+        for run in CJK_RUN.findall(form):
             char_keys(units, run)
         for k in units:
             units[k] = self._postings.key_idf(k)

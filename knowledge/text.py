@@ -29,7 +29,7 @@ THESAURUS = 0.45  # a 词林 synonym of a question word counts less than the wor
 KIND_WEIGHT = {"c": 0.3, "b": 1.0, "w": 0.8, "p": 0.5, "v": 0.6, "l": 0.8, "t": 0.3, "u": 1.0}
 CATALOG_WORD_FREQ = 2_000  # high enough that jieba keeps a catalog name whole
 MAX_USER_WORD = 6  # longer names are descriptions, not words; their prefixes would cost ~60 MB at 30k
-_CJK = re.compile(r"[\u3400-\u9fff]+")
+CJK_RUN = re.compile(r"[\u3400-\u9fff]+")  # a run of Chinese characters
 _RUN = re.compile(r"[\u3400-\u9fff]+|[a-z]+(?:'[a-z]+)*|[0-9]+")
 # Tibetan letters, vowel signs and subjoined letters stay (signs are not \w); the tsheg (་)
 # between syllables too; shads, head marks and other Tibetan punctuation go
@@ -321,7 +321,7 @@ class Analyzer:
         question's segmentation might pick, and 30,000 names index in seconds."""
         out: list[str] = []
         for run in _RUN.findall(text):
-            if _CJK.fullmatch(run):
+            if CJK_RUN.fullmatch(run):
                 self._run_words(run, out)
             else:
                 out.append(run)
@@ -371,7 +371,7 @@ class Analyzer:
                     last_sound = ""
                     continue
                 kept.append(w)
-                if _CJK.fullmatch(w):
+                if CJK_RUN.fullmatch(w):
                     if len(w) > 1:
                         _put(keys, "w" + w, "w")
                         _put(keys, "v" + word_pinyin(w), "v")
@@ -381,7 +381,7 @@ class Analyzer:
                 else:
                     last_sound = _other_word_keys(keys, w, bool(stop), last_sound)
             # characters of the kept words only (documents take theirs from the whole text)
-            for run in _CJK.findall("".join(kept)):
+            for run in CJK_RUN.findall("".join(kept)):
                 char_keys(keys, run)
         return keys
 
@@ -402,7 +402,7 @@ class Analyzer:
                     last_sound = ""
                 else:
                     last_sound = _other_word_keys(keys, w, False, last_sound)
-            for run in _CJK.findall(chunk):
+            for run in CJK_RUN.findall(chunk):
                 self._doc_char_keys(keys, run)
         return keys
 
@@ -435,7 +435,7 @@ class Analyzer:
         skipping jieba for them keeps builds fast."""
         keys: dict[str, float] = {}
         text = _tibetan(keys, text)
-        for run in _CJK.findall(text):
+        for run in CJK_RUN.findall(text):
             if whole and len(run) > 1:
                 wk, vk = self._word_key_pair(run)
                 _put(keys, wk, "w")
@@ -465,11 +465,11 @@ def _solid_pairs(words: list[str], out: set[str]) -> None:
     """Add the character pairs inside each Chinese word of two or more characters, and those
     joining two such neighbours (see Analyzer.keys)."""
     for i, w in enumerate(words):
-        if len(w) < 2 or not _CJK.fullmatch(w):
+        if len(w) < 2 or not CJK_RUN.fullmatch(w):
             continue
         out.update(w[j - 1 : j + 1] for j in range(1, len(w)))
         after = words[i + 1] if i + 1 < len(words) else ""
-        if len(after) > 1 and _CJK.fullmatch(after):
+        if len(after) > 1 and CJK_RUN.fullmatch(after):
             out.add(w[-1] + after[0])
 
 
