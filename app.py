@@ -383,11 +383,11 @@ def _serve(settings: Settings) -> int:
         at = asyncio.run(_schema_revision(settings))
     except (SQLAlchemyError, OSError) as e:  # OSError: a server that refuses the connection
         return _database_error("serve", e)
-    if at != migrate.head():
-        # else every worker would die at its first query, over and over
-        log.error("database schema not current", extra={"at": at, "needs": migrate.head()})
+    needs = migrate.head()
+    if at != needs:  # else every worker would die at its first query, over and over
+        log.error("database schema not current", extra={"at": at, "needs": needs})
         print(f"banshi: the database schema is at {at or 'no revision'}, this version needs "
-              f"{migrate.head()}: run `python app.py db upgrade` first", file=sys.stderr)
+              f"{needs}: run `python app.py db upgrade` first", file=sys.stderr)
         return 1
     return serve(settings, create_app)
 
@@ -448,9 +448,8 @@ def _progress_printer():  # type: ignore[no-untyped-def]
 async def _kb_export(settings: Settings, fmt: str, path: Path) -> int:
     from knowledge.formats import write_csv_dir, write_json, write_xlsx
 
-    folder = path if fmt == "csv" else path.parent
-    if fmt != "csv" and not folder.is_dir():  # before openpyxl half-writes a workbook into nothing
-        raise FileNotFoundError(errno.ENOENT, "No such folder", str(folder))
+    if fmt != "csv" and not path.parent.is_dir():  # csv makes its folder; openpyxl would half-write
+        raise FileNotFoundError(errno.ENOENT, "No such folder", str(path.parent))
     engine = make_engine(settings.database_url)
     try:
         catalog = await load_catalog(engine)
