@@ -5,11 +5,12 @@ FAQ questions and summaries less, the department least. Staff synonyms (and the 
 ones) add variants of a text at index time, a little lighter than the catalog's own words,
 so a question in citizens' words finds the official name without any work per query.
 Other fields of a service guide (conditions, FAQ answers, materials, situations) are left
-out: indexed at 0.2-0.3 they lowered held-out rank-1 and top-1 on both dev sets (measured
-2026-12-07), as their words are shared by many items. So is an item's group (the parent
-item, which half of the real catalog's items name): at 0.25-0.6 it ranks the expected item
-first more often (real rank-1 0.838 -> 0.863-0.875), yet siblings then crowd the top and
-held-out top-1 falls (0.572 -> 0.553).
+out: indexed at 0.2-0.3 they lowered the reference catalog's rank-1 (0.932 -> 0.919-0.927)
+and held-out top-1 (0.767 -> 0.651-0.726; measured 2026-12-07), as their words are shared
+by many items. So is an item's group (the parent item, which half of the real catalog's
+items name): at 0.25 or 0.45 it ranks the expected item first more often (real rank-1
+0.838 -> 0.863), yet siblings then crowd the top and held-out top-1 falls (0.572 -> 0.552
+or 0.553; at 0.6, measured before Coverage.lacks_single: rank-1 0.875, top-1 0.546 -> 0.492).
 """
 
 from __future__ import annotations
