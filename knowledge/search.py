@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -74,13 +74,27 @@ Row = tuple["_Doc", float, float, float, float, float]
 Row5 = tuple["_Doc", float, float, float, float]  # a Row before its name coverage
 
 
-@dataclass(frozen=True)
-class _Doc:
+class _Doc(NamedTuple):
+    """A short-list document (a tuple: made 16 times a query, for a third of what a frozen dataclass costs)."""
+
     code: str
     name: str
     kind: Kind
     forms: tuple[str, ...]  # normalised name, first alias and the name's synonym variants
     at: int = -1  # its number in the index
+
+
+def _best(acc: np.ndarray, top: int) -> np.ndarray:
+    """The `top` highest of `acc` (distinct values), in no order. Partitioning all 30,000
+    documents costs a tenth of a millisecond; the best are nearly always among those scoring
+    at least half (or a quarter) of the highest, so only those are partitioned when there are
+    enough of them: the same documents, for about a third of the time."""
+    high = float(acc.max())
+    for share in (0.5, 0.25):
+        near = np.flatnonzero(acc >= high * share)
+        if len(near) >= top:
+            return near[np.argpartition(acc[near], len(near) - top)[len(near) - top :]]
+    return np.argpartition(acc, len(acc) - top)[len(acc) - top :]
 
 
 def _own_share(units: Mapping[str, float], other: Mapping[str, float], keys: Mapping[str, float]) -> float:
@@ -361,7 +375,7 @@ class SearchIndex:
         top = min(RERANK, matched)
         if top < len(acc):
             acc += self._tie  # in place: at most documents x TIE_BIAS, so it only decides between equals
-            cand = np.argpartition(acc, len(acc) - top)[len(acc) - top :]
+            cand = _best(acc, top)
         else:
             cand = np.flatnonzero(acc)
         plural = asks_for_bundle(text)

@@ -26,7 +26,7 @@ from knowledge.decision import (
     semantic_relative,
 )
 from knowledge.formats import read_catalog_files
-from knowledge.search import SEARCHED_CHARS, SearchIndex
+from knowledge.search import SEARCHED_CHARS, SearchIndex, _best
 from knowledge.semantic import (
     QUESTION_CHARS,
     SemanticStage,
@@ -175,6 +175,18 @@ def test_search_scores_only_a_short_list() -> None:
     assert first(result) == "DOG"
     assert result.scored <= 16 < len(idx)
     assert result.matched < len(idx)
+
+
+@pytest.mark.parametrize("shape", ["one clear leader", "a flat field", "a few high, the rest low"])
+def test_the_short_list_is_the_best_documents_however_the_scores_spread(shape: str) -> None:
+    rng = np.random.default_rng(3)
+    acc = rng.random(30_000) * {"one clear leader": 0.2, "a flat field": 1.0, "a few high, the rest low": 0.1}[shape]
+    acc[rng.choice(30_000, 5, replace=False)] = 1.0 - rng.random(5) * 0.01  # five near the top
+    acc[:1000] = 0.0  # documents sharing no key
+    if shape == "one clear leader":
+        acc[7] = 10.0  # nobody else reaches a quarter of it: the whole field is partitioned
+    for top in (1, 5, 16):
+        assert set(_best(acc, top).tolist()) == set(np.argsort(acc)[-top:].tolist())
 
 
 def test_staff_synonyms_apply_at_index_time() -> None:
