@@ -32,6 +32,16 @@ def demo() -> SearchIndex:
         ("80岁高龄补贴咋个领", "RZ-MZ-007"),
         ("身份证丢了咋个补", "RZ-GA-003"),
         ("养狗要办啥子证", "RZ-GA-007"),
+        ("狗狗上牌要啥子", "RZ-GA-007"),  # 上牌 of a dog, not of a car
+        ("车子上牌", "RZ-GA-015"),
+        ("买了辆摩托车咋个上牌照", "RZ-GA-015"),
+        ("刚买的小车要去哪里登记", "RZ-GA-015"),
+        ("去台湾探亲要办啥子证", "RZ-GA-016"),
+        ("公司注册", "RZ-SC-005"),
+        ("想开个有限公司", "RZ-SC-005"),
+        ("考驾照要多少钱", "RZ-GA-017"),
+        ("摩托车驾照咋个考", "RZ-GA-017"),
+        ("驾驶证丢了咋个补", "RZ-GA-018"),
     ],
 )
 def test_everyday_questions_find_their_item(demo: SearchIndex, question: str, code: str) -> None:
@@ -45,6 +55,17 @@ def test_everyday_questions_find_their_item(demo: SearchIndex, question: str, co
         ("户口迁出", "RZ-GA-009"),  # out, not in
         ("老年证怎么办", "RZ-MZ-007"),  # 老年优待证 is not 高龄津贴
         ("交通违章罚款在哪交", "RZ-JT-002"),
+        ("台湾通行证", "RZ-GA-011"),  # Taiwan, not Hong Kong and Macao
+        ("去日本旅游", "RZ-GA-016"),
+        ("车子上牌", "RZ-GA-012"),  # registering a new car, not its yearly inspection
+        ("狗狗上牌", "RZ-GA-015"),
+        ("电瓶车上牌", "RZ-GA-015"),  # an electric bicycle is not a 机动车
+        ("二手车过户", "RZ-GA-015"),  # 转移登记, not 注册登记
+        ("公司注册", "RZ-SC-001"),  # a company, not a 个体户
+        ("营业执照咋个办", "RZ-SC-005"),  # most who ask open a 个体户, not a company
+        ("公司注销", "RZ-SC-005"),
+        ("摩托车驾照咋个考", "RZ-GA-015"),  # a licence to ride, not a plate
+        ("驾驶证丢了咋个补", "RZ-GA-006"),  # 补领, not 期满换证
     ],
 )
 def test_a_look_alike_is_not_given_as_the_answer(demo: SearchIndex, question: str, not_code: str) -> None:
