@@ -26,7 +26,7 @@ from knowledge.decision import (
     semantic_relative,
 )
 from knowledge.formats import read_catalog_files
-from knowledge.search import SEARCHED_CHARS, SearchIndex, _best
+from knowledge.search import PARTIAL_FROM, SEARCHED_CHARS, TIE_BIAS, SearchIndex, _best
 from knowledge.semantic import (
     QUESTION_CHARS,
     SemanticStage,
@@ -177,16 +177,32 @@ def test_search_scores_only_a_short_list() -> None:
     assert result.matched < len(idx)
 
 
-@pytest.mark.parametrize("shape", ["one clear leader", "a flat field", "a few high, the rest low"])
-def test_the_short_list_is_the_best_documents_however_the_scores_spread(shape: str) -> None:
+@pytest.mark.parametrize(
+    ("shape", "top"),
+    [
+        ("a flat field", 16),  # thousands score over half the best: those are partitioned
+        ("five high, thirty fair", 16),  # five over half, thirty-five over a quarter
+        ("five high, the rest low", 5),  # exactly five over half
+        ("five high, the rest low", 16),  # too few over a quarter: the whole field
+        ("one far ahead", 1),
+        ("one far ahead", 16),  # nobody else near it: the whole field
+    ],
+)
+def test_the_short_list_is_the_best_documents_however_the_scores_spread(shape: str, top: int) -> None:
     rng = np.random.default_rng(3)
-    acc = rng.random(30_000) * {"one clear leader": 0.2, "a flat field": 1.0, "a few high, the rest low": 0.1}[shape]
-    acc[rng.choice(30_000, 5, replace=False)] = 1.0 - rng.random(5) * 0.01  # five near the top
-    acc[:1000] = 0.0  # documents sharing no key
-    if shape == "one clear leader":
-        acc[7] = 10.0  # nobody else reaches a quarter of it: the whole field is partitioned
-    for top in (1, 5, 16):
-        assert set(_best(acc, top).tolist()) == set(np.argsort(acc)[-top:].tolist())
+    n = 30_000
+    acc = rng.random(n) * (1.0 if shape == "a flat field" else 0.1)
+    acc[:1000] = 0.0  # documents sharing no key with the question
+    high = rng.choice(np.arange(1000, n), 40, replace=False)
+    acc[high[:5]] = 1.0 - rng.random(5) * 0.01
+    if shape == "five high, thirty fair":
+        acc[high[5:35]] = 0.3 + rng.random(30) * 0.15
+    if shape == "one far ahead":
+        acc[high[0]] = 10.0
+    acc += np.arange(n) * TIE_BIAS  # as search adds it: no two documents score alike
+    assert set(_best(acc, top).tolist()) == set(np.argsort(acc)[-top:].tolist())
+    small = acc[:PARTIAL_FROM - 1]  # a smaller catalog: always the whole partition
+    assert set(_best(small, top).tolist()) == set(np.argsort(small)[-top:].tolist())
 
 
 def test_staff_synonyms_apply_at_index_time() -> None:
