@@ -42,6 +42,8 @@ def demo() -> SearchIndex:
         ("考驾照要多少钱", "RZ-GA-017"),
         ("摩托车驾照咋个考", "RZ-GA-017"),
         ("驾驶证丢了咋个补", "RZ-GA-018"),
+        ("车牌掉了一块咋个补", "RZ-GA-019"),
+        ("行驶证不见了", "RZ-GA-019"),
     ],
 )
 def test_everyday_questions_find_their_item(demo: SearchIndex, question: str, code: str) -> None:
@@ -66,6 +68,8 @@ def test_everyday_questions_find_their_item(demo: SearchIndex, question: str, co
         ("公司注销", "RZ-SC-005"),
         ("摩托车驾照咋个考", "RZ-GA-015"),  # a licence to ride, not a plate
         ("驾驶证丢了咋个补", "RZ-GA-006"),  # 补领, not 期满换证
+        ("行驶证补领", "RZ-GA-018"),  # the car's papers, not the driver's
+        ("机动车登记证书丢了", "RZ-GA-015"),  # a lost 登记证书 is not a first registration
     ],
 )
 def test_a_look_alike_is_not_given_as_the_answer(demo: SearchIndex, question: str, not_code: str) -> None:
