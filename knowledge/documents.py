@@ -24,8 +24,19 @@ from knowledge.text import Analyzer, builtin_synonyms, normalise
 # name_bo: the Tibetan name, where staff gave one (a Tibetan question can only match it)
 FIELD_WEIGHT = {"name": 1.0, "name_bo": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
 NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-matched
-EXPANDED = 0.85  # a synonym's variant counts a little less than the catalog's own words
+# A synonym's variant counts a little less than the catalog's own words (EXPANDED), or, for a
+# catalog shape whose profile says so (`expanded`, up to 1.0), as much: in a names-only catalog
+# the synonyms are the only bridge from citizens' words to the names (see bench/calibrate.py).
+EXPANDED = 0.85
 NAMED = FIELD_WEIGHT["alias"] * EXPANDED - 1e-3  # postings at least this heavy come from names
+
+
+def variant_weight(expanded: float) -> float:
+    """`expanded` checked: between EXPANDED and 1.0 the postings from names and aliases and
+    their variants stay exactly those at least NAMED heavy (an FAQ's variants stay lighter)."""
+    if not EXPANDED <= expanded <= 1.0:
+        raise ValueError(f"expanded {expanded} is outside [{EXPANDED}, 1.0]")
+    return expanded
 
 Keys = dict[str, float]
 
@@ -93,9 +104,12 @@ def catalog_words(catalog: Catalog) -> list[str]:
     return words
 
 
-def field_texts(an: Analyzer, synonyms: Synonyms, fname: str, raw_text: str) -> list[tuple[str, float, Keys]]:
-    """A field's text and its synonym variants, each with its weight and keys; a name's
-    variants are whole names (居民身份证换领 → 身份证换领) so they can be matched as names."""
+def field_texts(
+    an: Analyzer, synonyms: Synonyms, fname: str, raw_text: str, expanded: float = EXPANDED
+) -> list[tuple[str, float, Keys]]:
+    """A field's text and its synonym variants (weighing `expanded` times the field's), each
+    with its weight and keys; a name's variants are whole names (居民身份证换领 → 身份证换领)
+    so they can be matched as names."""
     text = normalise(raw_text)
     if not text:
         return []
@@ -106,17 +120,17 @@ def field_texts(an: Analyzer, synonyms: Synonyms, fname: str, raw_text: str) -> 
             vk = an.cached_keys(v)
             if fname == "name" and len(out) < NAME_FORMS:
                 named = text.replace(term, v)
-                out.append((named, fw * EXPANDED, {**an.phrase_keys(named, whole=False), **vk}))
+                out.append((named, fw * expanded, {**an.phrase_keys(named, whole=False), **vk}))
             else:
-                out.append((v, fw * EXPANDED, vk))
+                out.append((v, fw * expanded, vk))
     return out
 
 
 class DocumentAnalyzer:
     """Analyses documents' fields into weighted keys and the forms of their names."""
 
-    def __init__(self, an: Analyzer, synonyms: Synonyms) -> None:
-        self._an, self._synonyms = an, synonyms
+    def __init__(self, an: Analyzer, synonyms: Synonyms, expanded: float = EXPANDED) -> None:
+        self._an, self._synonyms, self._expanded = an, synonyms, variant_weight(expanded)
         self._departments: dict[str, list[tuple[str, float, Keys]]] = {}
 
     def analyse(self, doc: Document) -> tuple[list[tuple[float, Keys]], tuple[str, ...]]:
@@ -130,9 +144,9 @@ class DocumentAnalyzer:
             if fname == "department":  # few departments, many items: analyse each once
                 found = self._departments.get(text)
                 if found is None:
-                    found = self._departments[text] = field_texts(self._an, self._synonyms, fname, text)
+                    found = self._departments[text] = field_texts(self._an, self._synonyms, fname, text, self._expanded)
             else:
-                found = field_texts(self._an, self._synonyms, fname, text)
+                found = field_texts(self._an, self._synonyms, fname, text, self._expanded)
             texts += [(w, keys) for _, w, keys in found]
             if fname == "name":
                 forms += [t for t, _, _ in found[:NAME_FORMS]]

@@ -41,6 +41,7 @@ from knowledge.decision import (
     semantic_relative,
 )
 from knowledge.documents import (
+    EXPANDED,
     NAMED,
     DocumentAnalyzer,
     Synonyms,
@@ -178,7 +179,7 @@ class SearchIndex:
             self.params = DEFAULT_PROFILE  # thresholds.json from another version: refit it
         self._analyzer = an = Analyzer(catalog_words(catalog), cache_dir)
         docs = documents(catalog)
-        analyzer = DocumentAnalyzer(an, Synonyms.of(catalog))
+        analyzer = DocumentAnalyzer(an, Synonyms.of(catalog), self.params.get("expanded", EXPANDED))
         builder = PostingsBuilder(NAMED)
         doc_forms: list[tuple[str, ...]] = []
         for doc in docs:

@@ -283,6 +283,20 @@ def test_a_profile_can_weigh_one_character_words_as_words() -> None:
     assert score(single, "A") > score(plain, "A") and score(single, "B") < score(plain, "B")
 
 
+def test_a_profile_can_weigh_synonym_variants_as_much_as_the_names() -> None:
+    """A names-only catalog's synonyms are its only words for what citizens say (狗 for 犬,
+    小车 for 机动车): its profile may count them fully; otherwise they count a little less."""
+    catalog = small(Item(code="DOG", name="犬只登记"), Item(code="CAR", name="机动车注册登记"))
+    plain = SearchIndex.build(catalog, thresholds={"names": DEFAULT_PROFILE})
+    full = SearchIndex.build(catalog, thresholds={"names": {**DEFAULT_PROFILE, "expanded": 1.0}})
+    for own, citizens, code in (("犬只登记", "狗只登记", "DOG"), ("机动车注册登记", "小车注册登记", "CAR")):
+        assert first(plain.search(citizens)) == first(full.search(citizens)) == code
+        assert plain.search(citizens).results[0].score < plain.search(own).results[0].score
+        assert full.search(citizens).results[0].score == full.search(own).results[0].score
+    with pytest.raises(ValueError, match="expanded"):
+        SearchIndex.build(catalog, thresholds={"names": {**DEFAULT_PROFILE, "expanded": 1.2}})
+
+
 def test_a_first_hit_lacking_a_one_character_word_is_told_to_the_model() -> None:
     """营业执照弄丢了: a names-only catalog's first hit may have every longer word and still
     not 丢; for such catalogs (single_word) the confidence model learns what that means."""
