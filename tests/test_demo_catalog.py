@@ -44,6 +44,9 @@ def demo() -> SearchIndex:
         ("驾驶证丢了咋个补", "RZ-GA-018"),
         ("车牌掉了一块咋个补", "RZ-GA-019"),
         ("行驶证不见了", "RZ-GA-019"),
+        ("公司不做了咋个注销", "RZ-SC-006"),
+        ("医保卡丢了咋个补", "RZ-RS-007"),  # the medical insurance card is the social security card
+        ("社保卡密码锁了", "RZ-RS-007"),
     ],
 )
 def test_everyday_questions_find_their_item(demo: SearchIndex, question: str, code: str) -> None:
@@ -65,11 +68,13 @@ def test_everyday_questions_find_their_item(demo: SearchIndex, question: str, co
         ("二手车过户", "RZ-GA-015"),  # 转移登记, not 注册登记
         ("公司注册", "RZ-SC-001"),  # a company, not a 个体户
         ("营业执照咋个办", "RZ-SC-005"),  # most who ask open a 个体户, not a company
-        ("公司注销", "RZ-SC-005"),
+        ("公司注销", "RZ-SC-005"),  # closing a company, not opening one
         ("摩托车驾照咋个考", "RZ-GA-015"),  # a licence to ride, not a plate
         ("驾驶证丢了咋个补", "RZ-GA-006"),  # 补领, not 期满换证
         ("行驶证补领", "RZ-GA-018"),  # the car's papers, not the driver's
         ("机动车登记证书丢了", "RZ-GA-015"),  # a lost 登记证书 is not a first registration
+        ("办社保卡", "RZ-RS-007"),  # a first card: an alias 补办社保卡 would hold 办社保卡 inside it
+        ("个体户注销", "RZ-SC-006"),
     ],
 )
 def test_a_look_alike_is_not_given_as_the_answer(demo: SearchIndex, question: str, not_code: str) -> None:
