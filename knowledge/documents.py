@@ -30,14 +30,6 @@ NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-ma
 EXPANDED = 0.85
 NAMED = FIELD_WEIGHT["alias"] * EXPANDED - 1e-3  # postings at least this heavy come from names
 
-
-def variant_weight(expanded: float) -> float:
-    """`expanded` checked: between EXPANDED and 1.0 the postings from names and aliases and
-    their variants stay exactly those at least NAMED heavy (an FAQ's variants stay lighter)."""
-    if not EXPANDED <= expanded <= 1.0:
-        raise ValueError(f"expanded {expanded} is outside [{EXPANDED}, 1.0]")
-    return expanded
-
 Keys = dict[str, float]
 
 
@@ -130,7 +122,11 @@ class DocumentAnalyzer:
     """Analyses documents' fields into weighted keys and the forms of their names."""
 
     def __init__(self, an: Analyzer, synonyms: Synonyms, expanded: float = EXPANDED) -> None:
-        self._an, self._synonyms, self._expanded = an, synonyms, variant_weight(expanded)
+        # between EXPANDED and 1.0 the postings from names, aliases and their variants stay
+        # exactly those at least NAMED heavy (an FAQ's variants stay lighter)
+        if not EXPANDED <= expanded <= 1.0:
+            raise ValueError(f"expanded {expanded} is outside [{EXPANDED}, 1.0]")
+        self._an, self._synonyms, self._expanded = an, synonyms, expanded
         self._departments: dict[str, list[tuple[str, float, Keys]]] = {}
 
     def analyse(self, doc: Document) -> tuple[list[tuple[float, Keys]], tuple[str, ...]]:

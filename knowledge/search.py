@@ -280,9 +280,7 @@ class SearchIndex:
         if pick:  # the two exchange places and scores: the list stays sorted
             (s0, *first), (sj, *other) = scored[0], scored[pick]
             scored[0], scored[pick] = (s0, *other), (sj, *first)
-        for i in range(min(2, len(scored))):  # only the first two hits' name coverage is used
-            s, d, c, n, f, _ = scored[i]
-            scored[i] = (s, d, c, n, f, self.name_covered(d, keys))
+        self._cover_first_two(scored, keys)
         confidence = self.confidence(scored, matched, unknown, len(text.replace(" ", "")), keys)
         sp = self.params.get("semantic")
         semantic = None
@@ -295,6 +293,14 @@ class SearchIndex:
             return decide(self.params, text, hits, confidence, k, matched, len(rows))
         # the stage's thresholds, fitted on its confidences (the gate is above both answers)
         return replace(decide({**self.params, **sp}, text, hits, confidence, k, matched, len(rows)), semantic=True)
+
+    def _cover_first_two(self, scored: list[tuple[float, _Doc, float, float, float, float]],
+                         keys: Mapping[str, float]) -> None:
+        """Fill in the name coverage of the first two hits, in place: the confidence model
+        reads only theirs, and it is the costliest signal to compute for all sixteen."""
+        for i in range(min(2, len(scored))):
+            s, d, c, n, f, _ = scored[i]
+            scored[i] = (s, d, c, n, f, self.name_covered(d, keys))
 
     def _semantic_rerank(
         self,
@@ -316,9 +322,7 @@ class SearchIndex:
         new = [min(1.0, max(0.0, r[0] + ws * x)) for r, x in zip(scored, shift, strict=True)]
         order = sorted(range(len(scored)), key=lambda j: -new[j])
         out = [(new[j], *scored[j][1:5], 0.0) for j in order]
-        for i in range(min(2, len(out))):
-            s, d, c, n, f, _ = out[i]
-            out[i] = (s, d, c, n, f, self.name_covered(d, keys))
+        self._cover_first_two(out, keys)
         x = [float(out[0][1] is not scored[0][1])]
         x += semantic_features(sims[order], rel[order])
         p = min(1.0 - 1e-6, max(1e-6, p_lex))
