@@ -37,16 +37,10 @@ def worker(code_root: Path, items: int) -> None:
     if not Path(package.__file__ or "").resolve().is_relative_to(code_root.resolve()):
         raise SystemExit(f"knowledge imported from {package.__file__}, not from {code_root}")
     sys.path.insert(1, str(ROOT / "bench"))
-    read_catalog_files = importlib.import_module("knowledge.formats").read_catalog_files
     SearchIndex = importlib.import_module("knowledge.search").SearchIndex
     speed = importlib.import_module("search_speed")
-    KB, synthetic = speed.KB, speed.synthetic
-
-    base = [read_catalog_files([KB / "items.json", KB / "bundles.json"]),
-            read_catalog_files([KB / "real" / "guangan-catalog.json"])]
-    qs = [json.loads(x)["q"] for f in ("questions-dev.jsonl", "real/questions-dev.jsonl")
-          for x in (KB / f).read_text(encoding="utf-8").splitlines() if x.strip()]
-    index = SearchIndex.build(synthetic(base, items), cache_dir=Path(tempfile.gettempdir()) / "banshi-cache")
+    reference, real, qs = speed.inputs()
+    index = SearchIndex.build(speed.synthetic([reference, real], items), cache_dir=speed.CACHE)
     for q in qs:  # warm the caches (pinyin of characters, jieba)
         index.search(q)
     print("ready", flush=True)

@@ -39,6 +39,7 @@ from knowledge.search import SearchIndex  # noqa: E402
 from knowledge.semantic import load_encoder  # noqa: E402
 
 KB = ROOT.parent / "shared" / "kb"
+CACHE = Path("/tmp/banshi-cache")  # jieba's and pypinyin's parsed data, as a deploy caches them
 ACTIONS = ("申领", "换领", "补领", "变更", "注销", "新办", "备案", "核发", "延续", "审批", "登记", "认定")
 
 
@@ -56,6 +57,15 @@ def synthetic(base: list[Catalog], n: int, seed: int = 7) -> Catalog:
         name = f"{rng.choice(('', dept[:2], '县级', '乡镇'))}{subject}{tail}"
         items.append(Item(code=f"SYN-{k:05d}", name=name, department=dept, aliases=(f"{subject}{rng.choice(ACTIONS)}",)))
     return Catalog.of(items)
+
+
+def inputs() -> tuple[Catalog, Catalog, list[str]]:
+    """The reference and real catalogs and every dev question, as each benchmark reads them."""
+    reference = read_catalog_files([KB / "items.json", KB / "bundles.json"])
+    real = read_catalog_files([KB / "real" / "guangan-catalog.json"])
+    qs = [json.loads(x)["q"] for f in ("questions-dev.jsonl", "real/questions-dev.jsonl")
+          for x in (KB / f).read_text(encoding="utf-8").splitlines() if x.strip()]
+    return reference, real, qs
 
 
 def rss_mb() -> float:
@@ -151,10 +161,8 @@ def main() -> int:
     ap.add_argument("--semantic", type=int, metavar="THREADS", help="measure the semantic stage instead")
     ap.add_argument("--rebuilds", type=int, metavar="N", help="measure the memory of N live rebuilds instead")
     args = ap.parse_args()
-    cache = Path("/tmp/banshi-cache")
-    reference = read_catalog_files([KB / "items.json", KB / "bundles.json"])
-    real = read_catalog_files([KB / "real" / "guangan-catalog.json"])
-    qs = [json.loads(x)["q"] for f in ("questions-dev.jsonl", "real/questions-dev.jsonl") for x in (KB / f).read_text(encoding="utf-8").splitlines() if x.strip()]
+    cache = CACHE
+    reference, real, qs = inputs()
     if args.semantic:
         measure_semantic(real, qs, cache, args.semantic)
         return 0
