@@ -31,7 +31,7 @@ DEFAULT_PROFILE: dict[str, Any] = {
 
 Decision = Literal["answer", "options", "none"]
 OPTIONS = 4  # hits offered at most when search is unsure (a fifth choice: none of them)
-TIE = 0.005  # scores this close are a tie: offer both rather than pick one
+TIE = 0.005  # scores this close are a tie: offer both rather than pick one (a profile's "tie" overrides)
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def decide(
     results = hits[:k]
     # A tie at the top means the question does not say which of two items it wants
     # (身份证 → 首次申领, 换领 or 补领?): ask, however confident the model is.
-    tied = len(hits) > 1 and hits[1].score >= hits[0].score - TIE
+    tied = len(hits) > 1 and hits[1].score >= hits[0].score - params.get("tie", TIE)
     if hits and p1 >= params["answer"] and not tied:
         return SearchResult("answer", hits[0].code, results, [], text, matched, scored, p1)
     if p1 >= params["options"] and len(hits) > 1 and hits[0].score >= params.get("floor", 0.0):

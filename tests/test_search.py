@@ -18,8 +18,11 @@ from knowledge.decision import (
     DEFAULT_PROFILE,
     LACKS_SINGLE,
     SEMANTIC_FEATURES,
+    TIE,
+    Hit,
     SearchResult,
     confidence_features,
+    decide,
     load_thresholds,
     option_count,
     semantic_features,
@@ -122,6 +125,21 @@ def test_options_are_the_hits_close_to_the_first_two_to_four_of_them() -> None:
     assert option_count([0.9, 0.3, 0.2], 0.1) == 2  # always two to choose between
     assert option_count([0.9], 0.1) == 1
     assert option_count([], 0.1) == 0
+
+
+def test_a_tie_at_the_top_is_offered_and_a_profile_sets_how_close_is_a_tie() -> None:
+    """Scores closer than the tie are two items the question does not tell apart: offered
+    both, however sure the model. A profile may narrow it (the rich catalogs' near ties put
+    the right item first: bench/calibrate.py TIES), yet equal scores stay a tie."""
+    params = {"answer": 0.5, "options": 0.1, "window": 0.1}
+    near = [Hit("MARRY-LOST", "补领婚姻登记证", "item", 0.8841), Hit("DIVORCE", "内地居民离婚登记", "item", 0.8807)]
+    assert TIE > 0.8841 - 0.8807
+    assert decide(params, "离婚证 丢了 补", near, 0.97, 5, 2, 2).decision == "options"
+    narrow = decide({**params, "tie": 0.0001}, "离婚证 丢了 补", near, 0.97, 5, 2, 2)
+    assert narrow.decision == "answer" and narrow.answer == "MARRY-LOST"
+    equal = [near[0], Hit("DIVORCE", "内地居民离婚登记", "item", 0.8841)]
+    assert decide({**params, "tie": 0.0001}, "离婚证", equal, 0.97, 5, 2, 2).decision == "options"
+    assert load_thresholds()["rich"]["tie"] < TIE  # as calibrate.py fitted it
 
 
 def test_out_of_scope_questions_get_none(index: SearchIndex) -> None:
