@@ -232,6 +232,29 @@ def test_staff_synonyms_apply_at_index_time() -> None:
     assert first(taught.search("大绿本")) == "A"
 
 
+def test_built_in_variants_tell_sibling_items_apart() -> None:
+    """A built-in variant belongs to the term it names, not to a broader one its siblings
+    share: 货车 is 货物运输, not every 道路运输; 外省 is 跨省, not every 异地; 买房 is buying a
+    home, not every 购买 (民用爆炸物品购买许可 once ranked first for 公积金贷款买房)."""
+    index = SearchIndex.build(
+        small(
+            Item(code="GOODS", name="货物运输车辆道路运输证办理（补办）"),
+            Item(code="COACH", name="客运车辆道路运输证办理（补办）"),
+            Item(code="TAXI", name="巡游出租汽车道路运输证核发（补办）"),
+            Item(code="OUT", name="居民身份证跨省异地办理"),
+            Item(code="IN", name="居民身份证省内异地办理"),
+            Item(code="BLAST", name="民用爆炸物品购买许可"),
+            Item(code="FUND", name="购买自住住房提取住房公积金"),
+        )
+    )
+    goods = index.search("我货车的营运证遭偷了，咋个补办嘛？").results
+    assert goods[0].code == "GOODS" and goods[0].score > goods[1].score + 0.1  # not a near tie
+    assert first(index.search("外省户口 在广安换身份证")) == "OUT"
+    assert first(index.search("买房提取公积金")) == "FUND"
+    home = index.search("买房").results
+    assert home[0].code == "FUND" and home[0].score > home[1].score + 0.1
+
+
 def test_rebuild_with_a_changed_catalog_changes_answers() -> None:
     before = SearchIndex.build(small(Item(code="A", name="犬类准养证核发"), revision=1))
     after = SearchIndex.build(
