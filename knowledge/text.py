@@ -74,11 +74,15 @@ def asks_for_bundle(text: str) -> bool:
 
 @functools.cache
 def builtin_synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The curated colloquial lexicon: (official term, citizens' variants)."""
+    """The curated colloquial lexicon: (official term, citizens' variants), the terms of
+    synonyms.tsv, then each name word of an action class (actions.tsv) with its class's."""
     out = []
     for line in _lines("synonyms.tsv"):
         term, _, variants = line.partition("\t")
         out.append((term.strip(), tuple(variants.split())))
+    for line in _lines("actions.tsv"):
+        terms, _, variants = line.partition("\t")
+        out += [(term, tuple(variants.split())) for term in terms.split()]
     return tuple(out)
 
 

@@ -255,6 +255,23 @@ def test_built_in_variants_tell_sibling_items_apart() -> None:
     assert home[0].code == "FUND" and home[0].score > home[1].score + 0.1
 
 
+def test_an_action_is_heard_however_a_sibling_name_words_it() -> None:
+    """Siblings differ only in their action word (lexicon/actions.tsv): 发放 is a first issue
+    as much as 新办 is, and 补证 a replacement as much as 补领."""
+    shop = SearchIndex.build(
+        small(*(Item(code=a, name=f"食品小经营店备案{a}") for a in ("发放", "变更", "注销", "续期")))
+    )
+    for question, action in (("食品小经营店备案第一次咋个办", "发放"), ("小经营店不开了 备案咋个弄", "注销"),
+                             ("食品小经营店备案快到期了", "续期")):
+        hits = shop.search(question).results
+        assert hits[0].code == action and hits[0].score > hits[1].score + 0.01, question
+    actor = SearchIndex.build(
+        small(Item(code="LOST", name="个体演员备案证明补证备案"), Item(code="END", name="个体演员备案证明注销备案"))
+    )
+    assert first(actor.search("个体演员备案证明掉了 咋个补办")) == "LOST"
+    assert first(actor.search("geti yanyuan beian zhengming diu le zenme buban")) == "LOST"
+
+
 def test_rebuild_with_a_changed_catalog_changes_answers() -> None:
     before = SearchIndex.build(small(Item(code="A", name="犬类准养证核发"), revision=1))
     after = SearchIndex.build(
