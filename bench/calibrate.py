@@ -148,17 +148,23 @@ MAX_WRONG = {"rich": 0.02, "names": 0.0125}
 # How close the first two scores may be before search calls it a tie and asks (knowledge.decision
 # .decide), chosen by cross-validation (8 shuffles): for "rich" 0.005 / 0.002 / 0.001 / 0.0001 /
 # 0 gave held-out top-1 0.763 / 0.767 / 0.769 / 0.773 / 0.774 at the same wrong (0.019) and
-# out-of-scope caught (0.775): its near ties (补领婚姻登记证 0.8841 against 内地居民离婚登记 0.8807)
-# put the right item first, as the summaries and FAQs behind the scores differ. For "names"
-# the same values gave top-1 0.603 / 0.603 / 0.603 / 0.603 / 0.620 but wrong 0.021 / 0.030 /
-# 0.034 / 0.034 / 0.037: like names score alike on a few shared words, and which comes first
-# is then often chance. 0.0001 is "the same score as shown" (hits are rounded to 4 places):
-# equal scores stay a tie whatever the fixed order behind them.
-TIES = {"rich": 0.0001}
+# out-of-scope caught (0.775), and after the service-action lexicon 0.005 / 0.0001 / 0.00005 / 0
+# gave 0.751 / 0.760 / 0.760 / 0.761: its near ties (补领婚姻登记证 0.8841 against 内地居民离婚登记
+# 0.8807) put the right item first, as the summaries and FAQs behind the scores differ. For
+# "names" the first values gave top-1 0.603 / 0.603 / 0.603 / 0.603 / 0.620 but wrong 0.021 /
+# 0.030 / 0.034 / 0.034 / 0.037 (0.01 / 0.005 / 0.002 / 0.0001 after the lexicon: 0.656 / 0.673 /
+# 0.670 / 0.672 at 0.025 / 0.030 / 0.039 / 0.044): like names score alike on a few shared words,
+# and which comes first is then often chance. Search compares the scores it shows (rounded to 4
+# places; so does probabilities()): 0.00005, half a unit, is "the same score as shown", clear
+# of floating point either way; equal scores stay a tie whatever the fixed order behind them.
+TIES = {"rich": 0.00005}
 
 
 def tie_of(shape: str) -> float:
+    """The tie a catalog shape's search uses (TIES, else knowledge.decision.TIE)."""
     return TIES.get(shape, TIE)
+
+
 NAMES: dict[str, str] = {}  # code -> name of every candidate seen, for the name likeness feature
 
 
@@ -387,9 +393,10 @@ def as_shape(r: Ranked, shape: str) -> Ranked:
     return [(e, s, [*f[:LACKS_SINGLE], 0.0, *f[LACKS_SINGLE + 1 :]] if f else f) for e, s, f in r]
 
 
-def probabilities(r: Ranked, model: Model, tie: float = TIE) -> list[Prob]:
+def probabilities(r: Ranked, model: Model, *, tie: float) -> list[Prob]:
     """Confidence that the first hit is right; the first code is None where search never
-    answers whatever the confidence (no hits, or a tie at the top, within `tie`: it offers both)."""
+    answers whatever the confidence (no hits, or a tie at the top, within `tie` of the scores
+    as search shows them: it offers both)."""
     coef, mean, scale = (np.array(v) for v in model)
     out: list[Prob] = []
     for e, s, f in r:
@@ -397,7 +404,7 @@ def probabilities(r: Ranked, model: Model, tie: float = TIE) -> list[Prob]:
             out.append(Prob(e, 0.0, None, False, 0.0))
             continue
         z = float(coef[0] + coef[1:] @ ((np.array(f) - mean) / scale))
-        tied = len(s) > 1 and s[1][0] >= s[0][0] - tie
+        tied = len(s) > 1 and round(s[1][0], 4) >= round(s[0][0], 4) - tie
         offered = e is not None and e in [c for _, c in s[: option_count([x for x, _ in s], WINDOW)]]
         conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         out.append(Prob(e, conf, None if tied else s[0][1], offered, s[0][0]))
@@ -545,7 +552,7 @@ def main() -> int:
     def stacked(i: int, models: dict[str, Model]) -> tuple[str | None, list[tuple[float, str]], list[float]]:
         """Question i for the semantic model: its lexical confidence (as a logit) first."""
         e, scored, f = rs[i]
-        p = min(1 - 1e-6, max(1e-6, probabilities([r[i]], models[names[i]])[0].conf))
+        p = min(1 - 1e-6, max(1e-6, probabilities([r[i]], models[names[i]], tie=tie_of(profile[names[i]]))[0].conf))
         return (e, scored, [math.log(p / (1 - p)), *(f[j] for j in USE)] if f else [])
 
     def fit(idx: list[int]) -> tuple[Models, dict[str, dict[str, float]]]:
@@ -562,7 +569,8 @@ def main() -> int:
                                           weight=[own if names[i] == name else 1.0 for i in idx])
         for name in DATASETS:
             if semantic and profile[name] in args.semantic_profiles.split(","):
-                gated = [i for i in idx if probabilities([r[i]], models[names[i]])[0].conf < args.gate]
+                gated = [i for i in idx
+                         if probabilities([r[i]], models[names[i]], tie=tie_of(profile[names[i]]))[0].conf < args.gate]
                 own = SEMANTIC_OWN_WEIGHT
                 sem[name] = fit_confidence([stacked(i, models) for i in gated],
                                            weight=[own if names[i] == name else 1.0 for i in gated])
@@ -576,9 +584,9 @@ def main() -> int:
         models, sem = m
         out = []
         for i in idx:
-            p = probabilities([r[i]], models[names[i]], tie_of(profile[names[i]]))[0]
+            p = probabilities([r[i]], models[names[i]], tie=tie_of(profile[names[i]]))[0]
             if names[i] in sem and p.conf < args.gate:
-                p = probabilities([stacked(i, models)], sem[names[i]], tie_of(profile[names[i]]))[0]
+                p = probabilities([stacked(i, models)], sem[names[i]], tie=tie_of(profile[names[i]]))[0]
             out.append(p)
         return out
 
@@ -613,7 +621,8 @@ def main() -> int:
     if semantic:
         for name in DATASETS:
             mine = [i for i in range(len(r)) if names[i] == name]
-            runs = sum(1 for i in mine if name in sem and probabilities([r[i]], models[name])[0].conf < args.gate)
+            runs = sum(1 for i in mine if name in sem
+                       and probabilities([r[i]], models[name], tie=tie_of(profile[name]))[0].conf < args.gate)
             print(f"{name}: semantic stage runs for {runs}/{len(mine)} questions ({runs / len(mine):.0%})")
     profiles: dict[str, Any] = {}
     for name in DATASETS:
@@ -626,7 +635,7 @@ def main() -> int:
             extra["semantic"] = {"gate": args.gate, "weight": sem_weight[name], "features": USE, "confidence": scoef,
                                  "mean": smean, "scale": sscale, **t[name]}
             mine = [i for i in range(len(r)) if names[i] == name]
-            t[name] = fit_thresholds(probabilities([r[i] for i in mine], models[name], tie_of(profile[name])),
+            t[name] = fit_thresholds(probabilities([r[i] for i in mine], models[name], tie=tie_of(profile[name])),
                                      max_wrong[name])
             assert t[name]["answer"] <= args.gate and extra["semantic"]["answer"] <= args.gate, "gate under answer"
         profiles[profile[name]] = {

@@ -57,6 +57,9 @@ def documents(catalog: Catalog) -> list[Document]:
     return out
 
 
+VETO = "!"  # a variant so marked is one its term's text must not get from a broader term
+
+
 class Synonyms:
     """Term/variant pairs found in a text by first character, without testing every pair."""
 
@@ -72,12 +75,18 @@ class Synonyms:
         return cls([*builtin_synonyms(), *staff_synonyms(catalog)])
 
     def found(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The terms in `text` with their variants, less any variant a narrower term in it
+        vetoes ("!外省" under 省内异地: 异地's 外省 is not for the one item serving 省内)."""
         out = []
         for ch in dict.fromkeys(text):  # in text order: variants must not depend on hashing
             for term, variants in self.by_first.get(ch, ()):
                 if term in text:
                     out.append((term, variants))
-        return out
+        veto = {v[1:] for _, variants in out for v in variants if v.startswith(VETO)}
+        if not veto:
+            return out
+        kept = [(t, tuple(v for v in variants if v not in veto and not v.startswith(VETO))) for t, variants in out]
+        return [(t, variants) for t, variants in kept if variants]
 
 
 def staff_synonyms(catalog: Catalog) -> list[tuple[str, tuple[str, ...]]]:

@@ -82,7 +82,8 @@ def builtin_synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
         out.append((term.strip(), tuple(variants.split())))
     for line in _lines("actions.tsv"):
         terms, _, variants = line.partition("\t")
-        out += [(term, tuple(variants.split())) for term in terms.split()]
+        # a class's citizens' words may include the name word itself (注销): not a variant of it
+        out += [(term, tuple(v for v in variants.split() if v != term)) for term in terms.split()]
     return tuple(out)
 
 

@@ -43,6 +43,16 @@ def test_staff_synonyms_work_both_ways_and_their_words_stay_whole() -> None:
     assert {"犬只登记", "办狗证", "养犬一件事", "狗狗"} <= set(catalog_words(CATALOG))
 
 
+def test_a_narrower_term_vetoes_a_broader_terms_variant() -> None:
+    """Built-in 异地 → 外省 serves every 异地 item but 居民身份证省内异地办理, whose 省内异地
+    vetoes it (!外省): otherwise 外省户口 ties the 省内 and 跨省 items."""
+    syn = Synonyms.of(Catalog.of([]))
+    variants = {v for _, vs in syn.found("居民身份证省内异地办理") for v in vs}
+    assert "外地" in variants and not variants & {"外省", "省外", "!外省"}
+    assert "外省" in {v for _, vs in syn.found("转诊转院到异地就医申请") for v in vs}
+    assert Synonyms([("甲", ("!乙",))]).found("甲") == []  # a term left with vetoes only is none
+
+
 def test_a_names_variants_are_names_and_weigh_a_little_less() -> None:
     an = Analyzer(catalog_words(CATALOG))
     analyzer = DocumentAnalyzer(an, Synonyms.of(CATALOG))
