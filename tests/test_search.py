@@ -277,6 +277,11 @@ def test_an_action_is_heard_however_a_sibling_name_words_it() -> None:
     )
     assert first(actor.search("个体演员备案证明掉了 咋个补办")) == "LOST"
     assert first(actor.search("geti yanyuan beian zhengming diu le zenme buban")) == "LOST"
+    taxi = SearchIndex.build(
+        small(*(Item(code=a, name=f"网络预约出租汽车运输证发放（{a}）") for a in ("新增", "补办", "换发", "注销")))
+    )
+    hits = taxi.search("第一次办网约车运输证").results  # 发放 is the family's verb: only 新增 is a first issue
+    assert hits[0].code == "新增" and hits[0].score > hits[1].score + 0.05
     moves = SearchIndex.build(
         small(Item(code="HUKOU", name="户口迁入登记"), Item(code="TRACTOR", name="拖拉机/联合收割机转入"))
     )
