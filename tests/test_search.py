@@ -250,6 +250,8 @@ def test_built_in_variants_tell_sibling_items_apart() -> None:
             Item(code="CARE", name="转诊转院到异地就医申请"),
             Item(code="BLAST", name="民用爆炸物品购买许可"),
             Item(code="FUND", name="购买自住住房提取住房公积金"),
+            Item(code="FIRM", name="公司设立登记"),
+            Item(code="BRANCH", name="分公司设立登记"),
         )
     )
     goods = index.search("我货车的营运证遭偷了，咋个补办嘛？").results
@@ -257,6 +259,8 @@ def test_built_in_variants_tell_sibling_items_apart() -> None:
     assert first(index.search("外省户口 在广安换身份证")) == "OUT"
     assert first(index.search("外省就医要备案不")) == "CARE"  # 外省 is any 异地 but 省内
     assert first(index.search("买房提取公积金")) == "FUND"
+    firm = index.search("开公司").results  # 分公司设立登记 holds 公司设立登记 but vetoes 开公司
+    assert firm[0].code == "FIRM" and firm[0].score > firm[1].score + 0.1
     home = index.search("买房").results
     assert home[0].code == "FUND" and home[0].score > home[1].score + 0.1
 
