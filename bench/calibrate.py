@@ -62,6 +62,7 @@ from bench.search_quality import DATASETS  # noqa: E402  (one list of dev sets f
 from knowledge.catalog import Catalog  # noqa: E402
 from knowledge.decision import (  # noqa: E402
     LACKS_SINGLE,
+    SCORE_PLACES,
     THRESHOLDS,
     TIE,
     confidence_features,
@@ -404,7 +405,7 @@ def probabilities(r: Ranked, model: Model, *, tie: float) -> list[Prob]:
             out.append(Prob(e, 0.0, None, False, 0.0))
             continue
         z = float(coef[0] + coef[1:] @ ((np.array(f) - mean) / scale))
-        tied = len(s) > 1 and round(s[1][0], 4) >= round(s[0][0], 4) - tie
+        tied = len(s) > 1 and round(s[1][0], SCORE_PLACES) >= round(s[0][0], SCORE_PLACES) - tie
         offered = e is not None and e in [c for _, c in s[: option_count([x for x, _ in s], WINDOW)]]
         conf = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         out.append(Prob(e, conf, None if tied else s[0][1], offered, s[0][0]))
@@ -545,6 +546,7 @@ def main() -> int:
             print(f"{name}: rank-1 in-sample {ins:.3f}, held-out ({FOLDS}-fold, weights refitted) {held:.3f}")
 
     semantic = len(rs) == len(r)
+    ties = {name: tie_of(profile[name]) for name in DATASETS}
     max_wrong = {name: MAX_WRONG[profile[name]] if args.max_wrong is None else args.max_wrong
                  for name in DATASETS}
     Models = tuple[dict[str, Model], dict[str, Model]]  # lexical, semantic (may be empty)
@@ -552,7 +554,7 @@ def main() -> int:
     def stacked(i: int, models: dict[str, Model]) -> tuple[str | None, list[tuple[float, str]], list[float]]:
         """Question i for the semantic model: its lexical confidence (as a logit) first."""
         e, scored, f = rs[i]
-        p = min(1 - 1e-6, max(1e-6, probabilities([r[i]], models[names[i]], tie=tie_of(profile[names[i]]))[0].conf))
+        p = min(1 - 1e-6, max(1e-6, probabilities([r[i]], models[names[i]], tie=ties[names[i]])[0].conf))
         return (e, scored, [math.log(p / (1 - p)), *(f[j] for j in USE)] if f else [])
 
     def fit(idx: list[int]) -> tuple[Models, dict[str, dict[str, float]]]:
@@ -570,7 +572,7 @@ def main() -> int:
         for name in DATASETS:
             if semantic and profile[name] in args.semantic_profiles.split(","):
                 gated = [i for i in idx
-                         if probabilities([r[i]], models[names[i]], tie=tie_of(profile[names[i]]))[0].conf < args.gate]
+                         if probabilities([r[i]], models[names[i]], tie=ties[names[i]])[0].conf < args.gate]
                 own = SEMANTIC_OWN_WEIGHT
                 sem[name] = fit_confidence([stacked(i, models) for i in gated],
                                            weight=[own if names[i] == name else 1.0 for i in gated])
@@ -584,9 +586,9 @@ def main() -> int:
         models, sem = m
         out = []
         for i in idx:
-            p = probabilities([r[i]], models[names[i]], tie=tie_of(profile[names[i]]))[0]
+            p = probabilities([r[i]], models[names[i]], tie=ties[names[i]])[0]
             if names[i] in sem and p.conf < args.gate:
-                p = probabilities([stacked(i, models)], sem[names[i]], tie=tie_of(profile[names[i]]))[0]
+                p = probabilities([stacked(i, models)], sem[names[i]], tie=ties[names[i]])[0]
             out.append(p)
         return out
 
@@ -622,7 +624,7 @@ def main() -> int:
         for name in DATASETS:
             mine = [i for i in range(len(r)) if names[i] == name]
             runs = sum(1 for i in mine if name in sem
-                       and probabilities([r[i]], models[name], tie=tie_of(profile[name]))[0].conf < args.gate)
+                       and probabilities([r[i]], models[name], tie=ties[name])[0].conf < args.gate)
             print(f"{name}: semantic stage runs for {runs}/{len(mine)} questions ({runs / len(mine):.0%})")
     profiles: dict[str, Any] = {}
     for name in DATASETS:
@@ -635,7 +637,7 @@ def main() -> int:
             extra["semantic"] = {"gate": args.gate, "weight": sem_weight[name], "features": USE, "confidence": scoef,
                                  "mean": smean, "scale": sscale, **t[name]}
             mine = [i for i in range(len(r)) if names[i] == name]
-            t[name] = fit_thresholds(probabilities([r[i] for i in mine], models[name], tie=tie_of(profile[name])),
+            t[name] = fit_thresholds(probabilities([r[i] for i in mine], models[name], tie=ties[name]),
                                      max_wrong[name])
             assert t[name]["answer"] <= args.gate and extra["semantic"]["answer"] <= args.gate, "gate under answer"
         profiles[profile[name]] = {
@@ -648,7 +650,7 @@ def main() -> int:
             "fitted_on": name,
             "max_wrong": max_wrong[name],
             "own_weight": OWN_WEIGHT.get(profile[name], 1.0),
-            "tie": tie_of(profile[name]),
+            "tie": ties[name],
             **shape_params(profile[name]),
             "questions": names.count(name),
             **extra,

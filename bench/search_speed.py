@@ -161,21 +161,20 @@ def main() -> int:
     ap.add_argument("--semantic", type=int, metavar="THREADS", help="measure the semantic stage instead")
     ap.add_argument("--rebuilds", type=int, metavar="N", help="measure the memory of N live rebuilds instead")
     args = ap.parse_args()
-    cache = CACHE
     reference, real, qs = inputs()
     if args.semantic:
-        measure_semantic(real, qs, cache, args.semantic)
+        measure_semantic(real, qs, CACHE, args.semantic)
         return 0
     if args.rebuilds:
-        measure_rebuilds(synthetic([reference, real], args.items), cache, args.rebuilds)
+        measure_rebuilds(synthetic([reference, real], args.items), CACHE, args.rebuilds)
         return 0
     print(f"one core, {len(qs)} dev questions x 3 per catalog; RSS now (and the process peak so far)")
     if args.only in (None, "reference"):
-        measure("reference (items+bundles)", reference, qs, cache)
+        measure("reference (items+bundles)", reference, qs, CACHE)
     if args.only in (None, "real"):
-        measure("real (guangan)", real, qs, cache)
+        measure("real (guangan)", real, qs, CACHE)
     if args.only in (None, "synthetic"):
-        measure(f"synthetic {args.items}", synthetic([reference, real], args.items), qs, cache)
+        measure(f"synthetic {args.items}", synthetic([reference, real], args.items), qs, CACHE)
     return 0
 
 

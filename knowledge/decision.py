@@ -32,6 +32,7 @@ DEFAULT_PROFILE: dict[str, Any] = {
 Decision = Literal["answer", "options", "none"]
 OPTIONS = 4  # hits offered at most when search is unsure (a fifth choice: none of them)
 TIE = 0.005  # scores this close are a tie: offer both rather than pick one (a profile's "tie" overrides)
+SCORE_PLACES = 4  # a hit's score as search shows it, and as decide() compares it for a tie
 
 
 @dataclass(frozen=True)

@@ -61,13 +61,16 @@ VETO = "!"  # a variant so marked is one its term's text must not get from a bro
 
 
 class Synonyms:
-    """Term/variant pairs found in a text by first character, without testing every pair."""
+    """Term/variant pairs found in a text by first character, without testing every pair;
+    each term's vetoes ("!外省") are split from its variants once, here."""
 
     def __init__(self, pairs: Iterable[tuple[str, tuple[str, ...]]]) -> None:
-        self.by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        self.by_first: dict[str, list[tuple[str, tuple[str, ...], frozenset[str]]]] = {}
         for term, variants in pairs:
             if term:
-                self.by_first.setdefault(term[0], []).append((term, variants))
+                kept = tuple(v for v in variants if not v.startswith(VETO))
+                vetoes = frozenset(v[len(VETO):] for v in variants if v.startswith(VETO))
+                self.by_first.setdefault(term[0], []).append((term, kept, vetoes))
 
     @classmethod
     def of(cls, catalog: Catalog) -> Synonyms:
@@ -78,14 +81,15 @@ class Synonyms:
         """The terms in `text` with their variants, less any variant a narrower term in it
         vetoes ("!外省" under 省内异地: 异地's 外省 is not for the one item serving 省内)."""
         out = []
+        veto: frozenset[str] = frozenset()
         for ch in dict.fromkeys(text):  # in text order: variants must not depend on hashing
-            for term, variants in self.by_first.get(ch, ()):
+            for term, variants, vetoes in self.by_first.get(ch, ()):
                 if term in text:
                     out.append((term, variants))
-        veto = {v[1:] for _, variants in out for v in variants if v.startswith(VETO)}
+                    veto |= vetoes
         if not veto:
-            return out
-        kept = [(t, tuple(v for v in variants if v not in veto and not v.startswith(VETO))) for t, variants in out]
+            return [(t, variants) for t, variants in out if variants]
+        kept = [(t, tuple(v for v in variants if v not in veto)) for t, variants in out]
         return [(t, variants) for t, variants in kept if variants]
 
 

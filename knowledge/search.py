@@ -28,6 +28,7 @@ from knowledge.coverage import Coverage, name_pairs
 from knowledge.decision import (
     CONFIDENCE_FEATURES,
     DEFAULT_PROFILE,
+    SCORE_PLACES,
     SEMANTIC_FEATURES,
     Hit,
     SearchResult,
@@ -288,7 +289,7 @@ class SearchIndex:
             semantic = self._semantic_rerank(text, scored, keys, confidence, sp)
             if semantic is not None:
                 scored, confidence = semantic
-        hits = [Hit(d.code, d.name, d.kind, round(s, 4)) for s, d, *_ in scored]
+        hits = [Hit(d.code, d.name, d.kind, round(s, SCORE_PLACES)) for s, d, *_ in scored]
         if semantic is None:
             return decide(self.params, text, hits, confidence, k, matched, len(rows))
         # the stage's thresholds, fitted on its confidences (the gate is above both answers)

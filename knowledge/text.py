@@ -80,10 +80,17 @@ def builtin_synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     for line in _lines("synonyms.tsv"):
         term, _, variants = line.partition("\t")
         out.append((term.strip(), tuple(variants.split())))
-    for line in _lines("actions.tsv"):
-        terms, _, variants = line.partition("\t")
-        # a class's citizens' words may include the name word itself (注销): not a variant of it
-        out += [(term, tuple(v for v in variants.split() if v != term)) for term in terms.split()]
+    classes = [(terms.split(), variants.split()) for terms, _, variants in
+               (line.partition("\t") for line in _lines("actions.tsv"))]
+    heard: dict[str, list[str]] = {}  # name word -> the citizens' words of every line it is on
+    for terms, variants in classes:
+        for term in terms:
+            heard.setdefault(term, []).extend(v for v in variants if not v.startswith("!"))
+    for terms, variants in classes:
+        # "!新办" vetoes every word 新办 hears; a class's words may include the name word
+        # itself (注销): not a variant of it
+        words = [x for v in variants for x in (["!" + w for w in heard[v[1:]]] if v[:1] == "!" else [v])]
+        out += [(term, tuple(dict.fromkeys(w for w in words if w != term))) for term in terms]
     return tuple(out)
 
 
