@@ -40,6 +40,16 @@ def test_normalise_strips_fillers_and_maps_sichuanese() -> None:
     assert normalise("那个就是换身份证要带啥子嘛") == "换身份证要带什么"
     assert normalise("户口本搞丢了咋个办") == "户口本丢了怎么办"
     assert "屋头" not in normalise("屋头老汉的残疾证")
+    assert normalise("许可证要去改一哈不") == "许可证要去改 不"  # 一哈 is 一下, a filler
+    assert normalise("扯结婚证要带户口本不") == "领结婚证要带户口本不"
+    assert normalise("老人走了 要办啥子") == "老人去世了 要办什么"
+
+
+def test_can_and_cannot_ask_without_saying_what(analyzer: Analyzer) -> None:
+    """能不能 splits into 能 | 不能 inside a question; 不能 then matched every FAQ that says it."""
+    keys = analyzer.keys(normalise("社保卡烂了得不得换新的"), question=True)
+    assert not {"w不能", "w不得", "w不会"} & set(keys)
+    assert "w不能" not in analyzer.keys(normalise("身份证还没做好 能不能先开个临时的"), question=True)
 
 
 def test_single_character_dialect_only_replaces_whole_words(analyzer: Analyzer) -> None:
