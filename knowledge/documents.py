@@ -15,14 +15,16 @@ or 0.553; at 0.6, measured before Coverage.lacks_single: rank-1 0.875, top-1 0.5
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge.catalog import Catalog, Kind
-from knowledge.text import Analyzer, builtin_synonyms, normalise
+from knowledge.text import FIRST_ISSUE, Analyzer, action_words, builtin_synonyms, normalise
 
 # name_bo: the Tibetan name, where staff gave one (a Tibetan question can only match it)
-FIELD_WEIGHT = {"name": 1.0, "name_bo": 1.0, "alias": 0.9, "faq": 0.55, "summary": 0.45, "department": 0.25}
+FIELD_WEIGHT = {"name": 1.0, "name_bo": 1.0, "alias": 0.9, "action": 0.9, "faq": 0.55, "summary": 0.45,
+                "department": 0.25}
 NAME_FORMS = 3  # forms of a name (name, first alias, synonym variants) fuzzy-matched
 # A synonym's variant counts a little less than the catalog's own words (EXPANDED), or, for a
 # catalog shape whose profile says so (`expanded`, up to 1.0), as much: in a names-only catalog
@@ -44,16 +46,48 @@ class Document:
 
 
 def documents(catalog: Catalog) -> list[Document]:
-    """Every item, then every bundle, with the fields search indexes."""
+    """Every item, then every bundle, with the fields search indexes. An item that is the
+    first issue of a family only by having no action word also holds FIRST_ISSUE (field
+    "action", weighing as an alias): first_issues()."""
     out = []
+    first = first_issues(it.name for it in catalog.items.values())
     for it in catalog.items.values():
         fields = [("name", it.name), ("name_bo", it.name_bo or ""), *(("alias", a) for a in it.aliases)]
+        if it.name in first:
+            fields.append(("action", FIRST_ISSUE))
         fields += [("faq", f.q) for f in it.faq] + [("summary", it.summary), ("department", it.department)]
         out.append(Document(it.code, it.name, "item", tuple(fields)))
     for b in catalog.bundles.values():
         fields = [("name", b.name), ("name_bo", b.name_bo or ""), *(("alias", a) for a in b.aliases),
                   ("summary", b.summary)]
         out.append(Document(b.code, b.name, "bundle", tuple(fields)))
+    return out
+
+
+_LEVEL = re.compile(r"（[^（）]*级[^（）]*）")  # 县级行使, 市级权限: who serves it, not what it does
+_QUALIFIER = re.compile(r"（[^（）]*）")
+
+
+def first_issues(names: Iterable[str]) -> set[str]:
+    """The names that say no action, whose siblings each add a later one: 机动车驾驶员培训备案
+    beside 机动车驾驶员培训变更备案 and 机动车驾驶员培训备案（终止）, 客运站经营许可 beside its
+    （注销） and （换发）. Such a name is the first issue (新开一家驾校 asks for it), yet only
+    its siblings' names say what they are, so a question's 新开 or 第一次 found none of them.
+    A name with a qualifier of its own (（过户）, （校验）) is not plain."""
+    _, later, every = action_words()
+    said = re.compile("|".join(sorted(map(re.escape, every), key=len, reverse=True)))
+    late = re.compile("|".join(sorted(map(re.escape, later), key=len, reverse=True)))
+    names = {n: n.replace("(", "（").replace(")", "）") for n in names}
+    family: set[str] = set()
+    for n in names.values():
+        if late.search(n):
+            bare = _QUALIFIER.sub(lambda m: "" if late.search(m.group()) else m.group(), _LEVEL.sub("", n))
+            family.add(late.sub("", bare).replace("、", ""))
+    out = set()
+    for name, n in names.items():
+        bare = _LEVEL.sub("", n)
+        if bare in family and not said.search(n) and not _QUALIFIER.search(bare):
+            out.add(name)
     return out
 
 

@@ -94,6 +94,28 @@ def builtin_synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(out)
 
 
+FIRST_ISSUE = "新办"  # the name word whose class every first issue hears
+VETO_FIRST = "!" + FIRST_ISSUE
+
+
+@functools.cache
+def action_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Name words of actions.tsv: a first issue's (the lines of 新办), a later action's (the
+    lines that veto 新办: 变更, 注销, 补领 ...), and every class's (迁入 and 查询 too)."""
+    first: set[str] = set()
+    later: set[str] = set()
+    every: set[str] = set()
+    for line in _lines("actions.tsv"):
+        terms, _, variants = line.partition("\t")
+        names = terms.split()
+        every.update(names)
+        if FIRST_ISSUE in names:
+            first.update(names)
+        if VETO_FIRST in variants.split():
+            later.update(names)
+    return frozenset(first), frozenset(later), frozenset(every)
+
+
 @functools.cache
 def _opencc() -> object:
     from opencc import OpenCC

@@ -13,6 +13,7 @@ from knowledge.documents import (
     Synonyms,
     catalog_words,
     documents,
+    first_issues,
 )
 from knowledge.postings import PostingsBuilder
 from knowledge.text import Analyzer
@@ -34,6 +35,15 @@ def test_items_then_bundles_with_the_fields_search_weighs() -> None:
     assert dict(docs[0].fields)["faq"] == "藏獒能登记吗"  # the question, not the answer
     assert {f for f, _ in docs[0].fields} <= set(FIELD_WEIGHT)
     assert "department" not in {f for f, _ in docs[2].fields}  # a bundle has none
+
+
+def test_a_plain_name_beside_later_actions_is_a_first_issue() -> None:
+    names = ["客运站经营许可", "客运站经营许可（注销）", "客运站经营许可（换发）", "公证员执业许可", "公证员执业变更许可",
+             "教练车备案证办理（过户）", "教练车备案证办理（注销）", "犬只登记", "发票验旧（县级行使）"]
+    assert first_issues(names) == {"客运站经营许可", "公证员执业许可"}  # （过户） is an action of its own
+    assert first_issues(["残疾人证新办", "残疾人证换领"]) == set()  # it says it already
+    docs = documents(Catalog.of([Item(code="A", name="公证员执业许可"), Item(code="B", name="公证员执业变更许可")]))
+    assert ("action", "新办") in docs[0].fields and ("action", "新办") not in docs[1].fields
 
 
 def test_staff_synonyms_work_both_ways_and_their_words_stay_whole() -> None:

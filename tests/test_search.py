@@ -293,6 +293,22 @@ def test_an_action_is_heard_however_a_sibling_name_words_it() -> None:
     assert first(moves.search("户口迁进来咋个办")) == "HUKOU"
 
 
+def test_a_name_without_an_action_is_its_familys_first_issue() -> None:
+    """机动车驾驶员培训备案 says no action beside its 变更 and （终止） siblings: it is the first
+    备案, so 新开 or 第一次 must find it rather than tie the three."""
+    index = SearchIndex.build(
+        small(
+            Item(code="NEW", name="机动车驾驶员培训备案"),
+            Item(code="CHANGE", name="机动车驾驶员培训变更备案"),
+            Item(code="END", name="机动车驾驶员培训备案（终止）"),
+        )
+    )
+    for question in ("新开一家驾校 备案要交哪些材料", "驾驶员培训第一次备案"):
+        hits = index.search(question).results
+        assert hits[0].code == "NEW" and hits[0].score > hits[1].score + 0.01, question
+    assert first(index.search("驾校不开了 备案咋个弄")) == "END"
+
+
 def test_rebuild_with_a_changed_catalog_changes_answers() -> None:
     before = SearchIndex.build(small(Item(code="A", name="犬类准养证核发"), revision=1))
     after = SearchIndex.build(
