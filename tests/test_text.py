@@ -43,6 +43,7 @@ def test_normalise_strips_fillers_and_maps_sichuanese() -> None:
     assert normalise("许可证要去改一哈不") == "许可证要去改 不"  # 一哈 is 一下, a filler
     assert normalise("扯结婚证要带户口本不") == "领结婚证要带户口本不"
     assert normalise("老人走了 要办啥子") == "老人去世了 要办什么"
+    assert normalise("儿媳妇和媳妇儿") == "儿媳和妻子"  # a daughter-in-law is not a wife
 
 
 def test_can_and_cannot_ask_without_saying_what(analyzer: Analyzer) -> None:
