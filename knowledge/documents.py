@@ -74,21 +74,13 @@ def first_issues(names: Iterable[str]) -> set[str]:
     （注销） and （换发）. Such a name is the first issue (新开一家驾校 asks for it), yet only
     its siblings' names say what they are, so a question's 新开 or 第一次 found none of them.
     A name with a qualifier of its own (（过户）, （校验）) is not plain."""
-    _, later, every = action_words()
+    later, every = action_words()
     said = re.compile("|".join(sorted(map(re.escape, every), key=len, reverse=True)))
     late = re.compile("|".join(sorted(map(re.escape, later), key=len, reverse=True)))
-    names = {n: n.replace("(", "（").replace(")", "）") for n in names}
-    family: set[str] = set()
-    for n in names.values():
-        if late.search(n):
-            bare = _QUALIFIER.sub(lambda m: "" if late.search(m.group()) else m.group(), _LEVEL.sub("", n))
-            family.add(late.sub("", bare).replace("、", ""))
-    out = set()
-    for name, n in names.items():
-        bare = _LEVEL.sub("", n)
-        if bare in family and not said.search(n) and not _QUALIFIER.search(bare):
-            out.add(name)
-    return out
+    bare = {n: _LEVEL.sub("", n.replace("(", "（").replace(")", "）")) for n in names}
+    family = {late.sub("", _QUALIFIER.sub(lambda m: "" if late.search(m.group()) else m.group(), b)).replace("、", "")
+              for b in bare.values() if late.search(b)}
+    return {name for name, b in bare.items() if b in family and not said.search(b) and not _QUALIFIER.search(b)}
 
 
 VETO = "!"  # a variant so marked is one its term's text must not get from a broader term

@@ -72,6 +72,17 @@ def asks_for_bundle(text: str) -> bool:
     return any(c in text for c in bundle_cues())
 
 
+FIRST_ISSUE = "新办"  # the name word whose class every first issue hears
+VETO_FIRST = "!" + FIRST_ISSUE
+
+
+@functools.cache
+def _action_classes() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """The lines of actions.tsv: (name words, citizens' words, vetoes marked "!")."""
+    return tuple((tuple(terms.split()), tuple(variants.split())) for terms, _, variants in
+                 (line.partition("\t") for line in _lines("actions.tsv")))
+
+
 @functools.cache
 def builtin_synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The curated colloquial lexicon: (official term, citizens' variants), the terms of
@@ -80,8 +91,7 @@ def builtin_synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     for line in _lines("synonyms.tsv"):
         term, _, variants = line.partition("\t")
         out.append((term.strip(), tuple(variants.split())))
-    classes = [(terms.split(), variants.split()) for terms, _, variants in
-               (line.partition("\t") for line in _lines("actions.tsv"))]
+    classes = _action_classes()
     heard: dict[str, list[str]] = {}  # name word -> the citizens' words of every line it is on
     for terms, variants in classes:
         for term in terms:
@@ -94,26 +104,13 @@ def builtin_synonyms() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(out)
 
 
-FIRST_ISSUE = "新办"  # the name word whose class every first issue hears
-VETO_FIRST = "!" + FIRST_ISSUE
-
-
 @functools.cache
-def action_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """Name words of actions.tsv: a first issue's (the lines of 新办), a later action's (the
-    lines that veto 新办: 变更, 注销, 补领 ...), and every class's (迁入 and 查询 too)."""
-    first: set[str] = set()
-    later: set[str] = set()
-    every: set[str] = set()
-    for line in _lines("actions.tsv"):
-        terms, _, variants = line.partition("\t")
-        names = terms.split()
-        every.update(names)
-        if FIRST_ISSUE in names:
-            first.update(names)
-        if VETO_FIRST in variants.split():
-            later.update(names)
-    return frozenset(first), frozenset(later), frozenset(every)
+def action_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Name words of actions.tsv: a later action's (the lines that veto 新办: 变更, 注销,
+    补领 ...), and every class's (新办, 迁入 and 查询 too)."""
+    classes = _action_classes()
+    later = {t for terms, variants in classes if VETO_FIRST in variants for t in terms}
+    return frozenset(later), frozenset(t for terms, _ in classes for t in terms)
 
 
 @functools.cache
