@@ -127,23 +127,23 @@ def test_items_picked_from_options_are_listed_with_the_words_they_lack(monkeypat
     assert run(monkeypatch, sync_database_url, "kb", "demo") == 0
     now = time.time()
     record_unanswered(sync_database_url, [
-        ("u1", "孩子上学要什么证明", now, "RZ-WJ-001"), ("u2", "孩子上学要什么证明", now, "RZ-WJ-001"),
-        ("u3", "孩子上学要什么证明", now, None),  # "none of these"
+        ("u1", "孩子读书要开什么证明", now, "RZ-WJ-001"), ("u2", "孩子读书要开什么证明", now, "RZ-WJ-001"),
+        ("u3", "孩子读书要开什么证明", now, None),  # "none of these"
         ("u3", "身份证过期了咋整", now, "RZ-GA-002")])
     capsys.readouterr()
     assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--json") == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(g["q"], g["chosen"], g["asked"]) for g in listed] == [
-        ("孩子上学要什么证明", "RZ-WJ-001", 2), ("孩子上学要什么证明", None, 1), ("身份证过期了咋整", "RZ-GA-002", 1)]
+        ("孩子读书要开什么证明", "RZ-WJ-001", 2), ("孩子读书要开什么证明", None, 1), ("身份证过期了咋整", "RZ-GA-002", 1)]
     picked, gap, fixed = listed
-    assert picked["chosen_name"] == "出生医学证明签发" and "上学" in picked["lacks"]
+    assert picked["chosen_name"] == "出生医学证明签发" and "读书" in picked["lacks"]
     assert "证明" not in picked["lacks"]  # the item has that word
     assert picked["now_answer"] is None and gap["lacks"] == [] and gap["chosen_name"] is None
     assert fixed["now"] == "answer" and fixed["now_answer"] == "RZ-GA-002"  # an alias covers it by now
     assert run(monkeypatch, sync_database_url, "kb", "unanswered") == 0
     out = capsys.readouterr().out
     assert "picked 出生医学证明签发 (RZ-WJ-001); words it lacks: " in out and "answered now: 居民身份证换领" in out
-    assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--done", "孩子上学要什么证明") == 0
+    assert run(monkeypatch, sync_database_url, "kb", "unanswered", "--done", "孩子读书要开什么证明") == 0
     assert "marked 3 record(s)" in capsys.readouterr().out
 
 

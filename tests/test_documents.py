@@ -14,6 +14,7 @@ from knowledge.documents import (
     catalog_words,
     documents,
     first_issues,
+    says_no,
 )
 from knowledge.postings import PostingsBuilder
 from knowledge.text import Analyzer
@@ -21,7 +22,7 @@ from knowledge.text import Analyzer
 CATALOG = Catalog.of(
     [
         Item(code="A", name="犬只登记", aliases=("办狗证",), department="公安局", summary="养犬须登记",
-             faq=(Faq(q="藏獒能登记吗", a="不能"),)),
+             faq=(Faq(q="藏獒能登记吗", a="能，按大型犬登记"), Faq(q="流浪狗能登记吗", a="不能，交收容所"))),
         Item(code="B", name="居民身份证换领", department="公安局"),
     ],
     bundles=[Bundle(code="X", name="养犬一件事", items=("A",), aliases=("养狗",))],
@@ -33,8 +34,17 @@ def test_items_then_bundles_with_the_fields_search_weighs() -> None:
     docs = documents(CATALOG)
     assert [(d.code, d.kind) for d in docs] == [("A", "item"), ("B", "item"), ("X", "bundle")]
     assert dict(docs[0].fields)["faq"] == "藏獒能登记吗"  # the question, not the answer
+    assert "流浪狗能登记吗" not in dict(docs[0].fields).values()  # answered with a flat no (says_no)
     assert {f for f, _ in docs[0].fields} <= set(FIELD_WEIGHT)
     assert "department" not in {f for f, _ in docs[2].fields}  # a bundle has none
+
+
+def test_an_faq_answered_with_a_flat_no_names_a_case_the_item_does_not_serve() -> None:
+    assert says_no(Faq(q="拉危险品能用这个证吗？", a="不能。危险货物道路运输要单独申请危险货物运输经营许可。"))
+    assert says_no(Faq(q="开周末兴趣班也在这里审批吗？", a="不是，由文化和旅游部门审批。"))
+    assert not says_no(Faq(q="户口本丢了需要登报声明吗？", a="不需要。到派出所现场填写遗失说明即可补领。"))
+    assert not says_no(Faq(q="能网上办吗？", a="能，登录天府通办。"))
+    assert not says_no(Faq(q="要几天？", a="即办，但不能代办。"))  # a no later in the answer
 
 
 def test_a_plain_name_beside_later_actions_is_a_first_issue() -> None:
