@@ -48,7 +48,9 @@ import argparse
 import itertools
 import json
 import math
+import multiprocessing
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -174,6 +176,22 @@ def load(name: str) -> tuple[Catalog, list[dict[str, Any]]]:
     catalog = read_catalog_files(files)
     qs = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     return catalog, qs
+
+
+def dataset_signals(
+    name: str, semantic: bool, question_chars: int | None
+) -> tuple[list[dict[str, Any]], str, list[Row], dict[str, str], Sims | None]:
+    """(questions, catalog shape, signals, names of the candidates seen, semantic similarities
+    or None) of one dev set. main() runs it in a fresh process for each dev set, as `kb search`
+    sees one catalog: jieba's dictionary is process-wide and keeps every catalog's words, so a
+    catalog indexed after another segmented its questions with the other's words too (the real
+    catalog's in-sample top-1 read 0.688 here against 0.675 from the CLI)."""
+    catalog, qs = load(name)
+    shape = profile_of(catalog)
+    index = SearchIndex.build(catalog, thresholds={shape: shape_params(shape)})
+    rows = signals(index, qs)
+    sims = semantic_sims(catalog, qs, rows, question_chars) if semantic else None
+    return qs, shape, rows, dict(NAMES), sims
 
 
 def signals(index: SearchIndex, qs: list[dict[str, Any]]) -> list[Row]:
@@ -566,16 +584,18 @@ def main() -> int:
     rs: Ranked = []  # the same questions reranked and described with the semantic stage
     names: list[str] = []
     styles: list[str] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(DATASETS), mp_context=context) as pool:
+        computed = {name: pool.submit(dataset_signals, name, not args.no_semantic, args.question_chars)
+                    for name in DATASETS}
+        by_set = {name: job.result() for name, job in computed.items()}
     for name in DATASETS:
-        catalog, qs = load(name)
-        shape = profile_of(catalog)
-        index = SearchIndex.build(catalog, thresholds={shape: shape_params(shape)})
-        rows = signals(index, qs)
+        qs, shape, rows, seen, sims = by_set[name]
+        NAMES.update(seen)
         w, near = (fit_weights(rows), None) if args.no_near else fit_weights_near(rows)
         weights[name], nears[name] = w, near
-        profile[name] = profile_of(catalog)
+        profile[name] = shape
         r += ranked(rows, w, near)
-        sims = None if args.no_semantic else semantic_sims(catalog, qs, rows, args.question_chars)
         if sims is not None:
             sem_weight[name] = fit_semantic_weight(rows, w, sims, near)
             rs += ranked_semantic(rows, w, sem_weight[name], sims, near)

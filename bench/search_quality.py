@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +82,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--misses", type=int, default=0, help="print the first N questions not answered as labelled")
     args = ap.parse_args()
+    # each catalog in a fresh process, as `kb search` sees one: jieba's dictionary is
+    # process-wide and keeps every catalog's words (see bench/calibrate.dataset_signals)
+    context = multiprocessing.get_context("spawn")
     for name in DATASETS:
-        report(name, args.misses)
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            pool.submit(report, name, args.misses).result()
     return 0
 
 
