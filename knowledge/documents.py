@@ -78,8 +78,10 @@ def says_no(faq: Faq) -> bool:
     indexed (the answer still shows when the citizen asks the item's FAQs), held-out over the
     reference dev questions (3 shuffles, one threshold for all folds): top-1 where at least 90 %
     of out-of-scope questions get no answer and wrong stays under 3 % 0.605 -> 0.731, at 80 %
-    0.777 -> 0.810; rank-1 0.929 -> 0.927. Answers opening with 不用 or 不需要 mostly say what
-    the citizen need not bring (不需要登报): dropping those too gained nothing more."""
+    0.777 -> 0.810; rank-1 0.929 -> 0.927. Some such noes are about the item itself (车牌丢了一块
+    还能开车吗？不能上路行驶，先申请补领) and go too: their item's name and aliases say as much.
+    Answers opening with 不用 or 不需要 mostly say what the citizen need not bring (不需要登报):
+    dropping those too gained nothing more."""
     return bool(_FLAT_NO.match(faq.a))
 
 
