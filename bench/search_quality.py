@@ -30,7 +30,7 @@ from knowledge.search import SearchIndex  # noqa: E402
 
 KB = ROOT.parent / "shared" / "kb"
 DATASETS = {
-    "reference": ([KB / "items.json", KB / "bundles.json"], KB / "questions-dev.jsonl"),
+    "reference": ([KB / "items.json", KB / "bundles.json", KB / "halls.json"], KB / "questions-dev.jsonl"),
     "real": ([KB / "real" / "guangan-catalog.json"], KB / "real" / "questions-dev.jsonl"),
 }
 

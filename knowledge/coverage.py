@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
+from knowledge.catalog import Catalog
 from knowledge.postings import Postings
 from knowledge.text import (
     CJK_RUN,
@@ -43,17 +44,34 @@ def name_pairs(form: str) -> tuple[tuple[str, str], ...]:
     return tuple(out[:NAME_PAIRS])
 
 
+def local_places(catalog: Catalog, analyzer: Analyzer) -> frozenset[str]:
+    """The words of the catalog's halls (names, counties, addresses), with their places also
+    without 市, 县, 州, 镇, 乡 or 区 (马尔康市 → 马尔康): where the center's citizens live, which
+    in-scope questions name as often as any other word (户口迁过来马尔康)."""
+    out: set[str] = set()
+    for hall in catalog.halls.values():
+        for text in (hall.name, hall.county, hall.address):
+            for w in analyzer.words(normalise(text)):
+                if len(w) > 1 and CJK_RUN.fullmatch(w):
+                    out.add(w)
+                    if len(w) > 2 and w[-1] in "市县州镇乡区":
+                        out.add(w[:-1])
+    return frozenset(out)
+
+
 class Coverage:
     """Question words against one index's documents (document numbers as in its postings).
 
     `single`: the weight a catalog shape gives a question's one-character words (its
     `single_word`), None where they weigh as characters; it must exceed what a character
-    (0.3) or a 词林 synonym (0.45) weighs, as those words are told apart by it."""
+    (0.3) or a 词林 synonym (0.45) weighs, as those words are told apart by it. `local`: the
+    words of places the catalog serves (local_places)."""
 
-    def __init__(self, postings: Postings, analyzer: Analyzer, single: float | None = None) -> None:
+    def __init__(self, postings: Postings, analyzer: Analyzer, single: float | None = None,
+                 local: frozenset[str] = frozenset()) -> None:
         if single is not None and single <= max(KIND_WEIGHT["c"], THESAURUS):
             raise ValueError(f"single_word {single} does not weigh more than a character or a synonym")
-        self._postings, self._analyzer, self._single = postings, analyzer, single
+        self._postings, self._analyzer, self._single, self._local = postings, analyzer, single, local
 
     def word_covered(self, w: str, d: int) -> float:
         """How much of a question word document d has: all of it when it has the word or its
@@ -85,6 +103,12 @@ class Coverage:
             # out-of-scope question through for "names" and cost reference top-1 0.757 -> 0.751)
             if key[0] != "w" or 0.0 < qw < 0.5:
                 continue
+            if key[1:] in self._local:  # where the citizen is, not what they ask about
+                continue
+            if self._foreign_place(key):
+                total += 1.0
+                missed += 1.0
+                continue
             t = (salience(key[1:]) - COMMON_SALIENCE) / (1.0 - COMMON_SALIENCE)
             if t <= 0.0:
                 continue
@@ -92,6 +116,19 @@ class Coverage:
             total += t
             missed += t * (1.0 - self.word_covered(key[1:], d))
         return missed / total if total else 0.0
+
+    def _foreign_place(self, key: str) -> bool:
+        """A place the catalog names nowhere and does not serve (去台湾旅游的通行证, 在重庆开个体户,
+        和法国人结婚) counts fully among the words a hit lacks, however common in general
+        Chinese (台湾's salience is 0.49, about the 0.45 cut): such a question is likely about
+        somewhere, or someone, the catalog's items are not for. The catalog's own places
+        (local_places) are where its citizens are and do not count at all (they counted as
+        rare words: 阿坝, 马尔康). Held-out (reference, 3 shuffles, one threshold for all
+        folds, wrong under 3 %): top-1 where at least 90 % of out-of-scope questions get no
+        answer 0.731 -> 0.774, at 80 % 0.818 -> 0.825, with no such bound 0.830 both; a
+        catalog without halls (the real one) lost nothing (0.675)."""
+        w = key[1:]
+        return self._analyzer.is_place(w) and w not in self._local and key not in self._postings
 
     def lacks_single(self, keys: Mapping[str, float], d: int) -> float:
         """1.0 when document d (the first hit) lacks one of the question's one-character words,
@@ -112,8 +149,9 @@ class Coverage:
 
     def lacking(self, query: str, d: int) -> list[str]:
         """The telling words of `query` (one-character ones too: 狗 in 我家狗要办证不) that
-        document d has nowhere, most telling first."""
-        stop = stopwords()
+        document d has nowhere, most telling first; not the catalog's own places, which no
+        alias needs."""
+        stop = stopwords() | self._local
         words = {w for w in self._analyzer.words(normalise(query)) if w not in stop and CJK_RUN.fullmatch(w)}
         salience = {w: self._analyzer.salience(w) for w in words}
         told = sorted((w for w in words if salience[w] > COMMON_SALIENCE), key=lambda w: (-salience[w], w))

@@ -24,7 +24,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from knowledge.catalog import Catalog, Kind
-from knowledge.coverage import Coverage, name_pairs
+from knowledge.coverage import Coverage, local_places, name_pairs
 from knowledge.decision import (
     CONFIDENCE_FEATURES,
     DEFAULT_PROFILE,
@@ -188,7 +188,7 @@ class SearchIndex:
             builder.add(texts)
             doc_forms.append(forms)
         self._postings = builder.finish()
-        self.coverage = Coverage(self._postings, an, self.params.get("single_word"))
+        self.coverage = Coverage(self._postings, an, self.params.get("single_word"), local_places(catalog, an))
         an.forget_phrases()
         self._codes = tuple(d.code for d in docs)
         self._names = tuple(d.name for d in docs)

@@ -324,6 +324,10 @@ class Analyzer:
         """How telling a word is in general Chinese (see Segmenter.salience)."""
         return self._seg.salience(word)
 
+    def is_place(self, word: str) -> bool:
+        """Whether jieba's dictionary tags the word as a place name (台湾, 重庆, 德阳)."""
+        return word in self._seg.places
+
     def forget_phrases(self) -> None:
         """Drop the build-time caches: a serving index only analyses questions."""
         self._cache = {}

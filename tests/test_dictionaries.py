@@ -52,6 +52,15 @@ def test_segmenter_holds_jiebas_words_and_cuts_the_same(jieba_tokenizer, tmp_pat
         assert seg.lcut(s) == jieba_tokenizer.lcut(s, HMM=False), s
 
 
+def test_jiebas_place_names_load_with_its_words(tmp_path: Path) -> None:
+    """The words jieba tags ns (place names), cached with its dictionary: search counts a place
+    the catalog does not serve among the words a hit lacks."""
+    seg = Segmenter.load(tmp_path)
+    assert {"台湾", "重庆", "法国", "德阳", "阿坝"} <= seg.places
+    assert "身份证" not in seg.places and all(len(w) > 1 for w in seg.places)
+    assert Segmenter.load(tmp_path).places == seg.places  # read back from the cache
+
+
 def test_character_sounds_are_pypinyins_first_reading() -> None:
     lazy_pinyin = pytest.importorskip("pypinyin").lazy_pinyin
     for code in range(0x3400, 0xA000):
