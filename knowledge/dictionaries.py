@@ -87,35 +87,29 @@ def jieba_dictionary() -> Path:
     return package_dir("jieba") / "dict.txt"
 
 
-def read_jieba_words(path: Path) -> tuple[dict[str, int], int]:
+def read_jieba_words(path: Path) -> tuple[dict[str, int], int, set[str]]:
     """(word → frequency, total) as jieba's gen_pfdict reads them (a repeated word keeps its
     last frequency, the total counts every line), without the prefix entries it adds and
-    without words of frequency 0, which jieba never cuts out either."""
+    without words of frequency 0, which jieba never cuts out either; and, from the same lines,
+    the words of two or more characters it tags as place names (ns: 台湾, 重庆, 法国, 德阳 …
+    about 17,000)."""
     freq: dict[str, int] = {}
+    places: set[str] = set()
     total = 0
     with path.open("rb") as f:
         for lineno, raw in enumerate(f, 1):
             line = raw.strip().decode("utf-8")
+            parts = line.split(" ")
             try:
-                word, count = line.split(" ")[:2]
+                word, count = parts[:2]
                 n = int(count)
             except ValueError:
                 raise ValueError(f"invalid dictionary entry in {path} at line {lineno}: {line}") from None
             freq[word] = n
             total += n
-    return {w: n for w, n in freq.items() if n}, total
-
-
-def read_jieba_places(path: Path) -> set[str]:
-    """The words of two or more characters that jieba's dictionary tags as place names (ns):
-    台湾, 重庆, 法国, 德阳 … about 17,000 of them."""
-    out = set()
-    with path.open("rb") as f:
-        for raw in f:
-            parts = raw.strip().decode("utf-8").split(" ")
-            if len(parts) > 2 and parts[2] == "ns" and len(parts[0]) > 1:
-                out.add(parts[0])
-    return out
+            if len(parts) > 2 and parts[2] == "ns" and len(word) > 1:
+                places.add(word)
+    return {w: n for w, n in freq.items() if n}, total, places
 
 
 class Segmenter:
@@ -134,7 +128,7 @@ class Segmenter:
     ) -> None:
         self.freq = freq
         self.total = total
-        self.places = frozenset(places)  # jieba's place names (read_jieba_places)
+        self.places = frozenset(places)  # jieba's place names (read_jieba_words)
         # first character → length of the longest word starting with it (most have 1 to 4),
         # and the first 4 characters of the few longer words: together they bound the lookups
         # (both derived from freq; pass them only as an earlier Segmenter computed them)
@@ -153,9 +147,10 @@ class Segmenter:
         """jieba's own dictionary, parsed once per cache_dir and jieba version."""
         source = jieba_dictionary()
 
-        def parse() -> tuple[dict[str, int], int, dict[str, int], set[str], set[str]]:
-            seg = cls(*read_jieba_words(source))
-            return seg.freq, seg.total, seg.reach, seg.long_starts, read_jieba_places(source)
+        def parse() -> tuple[dict[str, int], int, dict[str, int], set[str], frozenset[str]]:
+            freq, total, places = read_jieba_words(source)
+            seg = cls(freq, total, places=places)
+            return seg.freq, seg.total, seg.reach, seg.long_starts, seg.places
 
         return cls(*cached(cache_dir, "jieba-words", [source], parse))
 

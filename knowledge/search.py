@@ -256,12 +256,10 @@ class SearchIndex:
         for key, qw in list(keys.items()):
             if key[0] in "bw" and key not in self._postings and not (key[0] == "b" and key[1:] in solid):
                 sound = word_pinyin(key[1:])
-                found = False
-                for kind in "pv" if key[0] == "b" else "v":
-                    if kind + sound in self._postings:
-                        keys[kind + sound] = max(qw, keys.get(kind + sound, 0.0))
-                        found = True
-                if found:
+                heard = [k + sound for k in ("pv" if key[0] == "b" else "v") if k + sound in self._postings]
+                for s in heard:
+                    keys[s] = max(qw, keys.get(s, 0.0))
+                if heard:
                     keys[key] = 0.0  # a typo, not an unknown word: not held against the question
 
     async def asearch(self, query: str, k: int = 5) -> SearchResult:
